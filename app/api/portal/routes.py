@@ -1,0 +1,30 @@
+"""What a portal's sign-in page shows before anyone signs in: the reseller's public details."""
+
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.portal.schemas import PortalInfo
+from app.services.errors import NotFound
+from app.services.settings import get_setting
+from app.web import db_session
+
+blp = Blueprint("portal", __name__, url_prefix="/api/v1/portal", description="Public portal details")
+
+
+@blp.route("")
+@blp.response(200, PortalInfo)
+def portal_info():
+    """The current host's reseller: name, support contacts, locale (read from the tenant's own schema)."""
+    if g.tenant is None:
+        raise NotFound("this host is not a reseller portal")
+    session = db_session()
+    portal = get_setting(session, "portal") or {}
+    return {
+        "tenant": {"code": g.tenant.code, "name": g.tenant.name},
+        "title": portal.get("title") or g.tenant.name,
+        "support_email": portal.get("support_email"),
+        "support_phone": portal.get("support_phone"),
+        "timezone": get_setting(session, "timezone"),
+        "currency": get_setting(session, "currency"),
+        "language": get_setting(session, "language"),
+    }

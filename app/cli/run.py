@@ -1,0 +1,132 @@
+"""`backhaul run`: migrate, (optionally) seed the demo, then serve web and worker in the foreground.
+
+The children share our process group, so Ctrl-C in the terminal reaches all of them; when one exits,
+the others are stopped too, and the command exits with its code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import click
+
+from app.cli import err, fail, out, pass_runtime
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _child_env(settings) -> dict:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
+               SECRET_KEY=settings.secret_key, BACKHAUL_DATA_DIR=str(settings.data_dir))
+    return env
+
+
+def _stop(children: dict[str, subprocess.Popen], grace: float = 10.0) -> None:
+    for proc in children.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in children.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@click.command("run")
+@click.option("--demo/--no-demo", default=False, help="Seed the demo platform first (idempotent).")
+@click.option("--migrate/--no-migrate", default=True, show_default=True, help="Run `db upgrade` first.")
+@click.option("--host", help="Address to serve on (default BACKHAUL_HTTP_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to serve on (default BACKHAUL_HTTP_PORT or 8000).")
+@click.option("--web-workers", type=click.IntRange(1, 64), help="Web processes.")
+@click.option("--worker-threads", type=click.IntRange(1, 64), help="Job worker threads.")
+@pass_runtime
+def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> None:
+    """Run Backhaul in the foreground: web and job worker (Ctrl-C stops everything)."""
+    settings = runtime.settings
+    host = host or settings.http_host
+    port = port or settings.http_port
+    if not _port_free(host, port):
+        fail(f"{host}:{port} is already in use; stop what runs there or pass --port")
+
+    summary = None
+    if migrate:
+        from app.cli.db import upgrade_all
+
+        upgrade_all(runtime, jobs=2, quiet=True)
+        err.print("[dim]database migrated[/dim]")
+    if demo:
+        from app.cli.demo import seed_demo
+
+        summary = seed_demo(runtime)
+
+    env = _child_env(settings)
+    children = {
+        "web": subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+             "--workers", str(web_workers or settings.web_workers), "--worker-class", "gthread",
+             "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+             "app:create_app()"],
+            env=env,
+        ),
+        "worker": subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "worker.main", "--processes", "1",
+             "--threads", str(worker_threads or settings.worker_threads)],
+            env=env,
+        ),
+    }
+    _banner(settings, host, port, summary)
+
+    stopping = False
+
+    def on_signal(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    exit_code = 0
+    try:
+        while not stopping:
+            for name, proc in children.items():
+                code = proc.poll()
+                if code is not None:
+                    err.print(f"[bold red]{name} exited with code {code}; stopping the rest[/bold red]")
+                    exit_code = code or 1
+                    stopping = True
+                    break
+            time.sleep(0.2)
+    finally:
+        _stop(children)
+    err.print("stopped")
+    sys.exit(exit_code)
+
+
+def _banner(settings, host: str, port: int, summary) -> None:
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host  # noqa: S104
+    out.rule("[bold]Backhaul is running")
+    out.print(f"Master ISP console: http://{settings.console_host}:{port}/")
+    out.print(f"API reference:      http://{settings.console_host}:{port}/api/docs "
+              f"(OpenAPI at /api/openapi.json)")
+    out.print(f"Health:             http://{shown}:{port}/healthz · /readyz")
+    if summary:
+        from app.cli.demo import print_summary
+
+        out.print("Demo resellers (each portal is also at its platform sub-domain <code>."
+                  f"{settings.base_domain}):")
+        print_summary(summary, port)
+    out.print("Press Ctrl-C to stop.")

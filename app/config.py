@@ -1,0 +1,94 @@
+"""Every setting, read from the environment in this one module (twelve-factor).
+
+| variable | default | meaning |
+| --- | --- | --- |
+| DATABASE_URL | embedded PostgreSQL under the data folder | the PostgreSQL to use |
+| REDIS_URL | embedded Redis under the data folder | the Redis for the job queue and caches |
+| BACKHAUL_DATA_DIR | ./data | embedded services, the generated secret key, uploaded files |
+| BACKHAUL_BASE_DOMAIN | localhost | platform sub-domains are `<code>.<base domain>` |
+| BACKHAUL_CONSOLE_HOST | console.<base domain> | the master ISP's console host |
+| SECRET_KEY | generated once into the data folder | signs sessions and tokens |
+| BACKHAUL_TRUSTED_PROXIES | (none) | comma-separated CIDRs whose X-Forwarded-Host is believed |
+| BACKHAUL_HTTP_HOST / BACKHAUL_HTTP_PORT | 127.0.0.1 / 8000 | where `backhaul run` serves the web |
+| BACKHAUL_WEB_WORKERS / BACKHAUL_WORKER_THREADS | 2 / 4 | web processes, worker threads |
+| BACKHAUL_DB_POOL_SIZE | 5 | connections per process |
+| BACKHAUL_LOG_LEVEL | INFO | |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tenants.hosts import Network, parse_proxies
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    redis_url: str | None
+    data_dir: Path
+    base_domain: str
+    console_host: str
+    secret_key: str
+    trusted_proxies: tuple[Network, ...] = ()
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    web_workers: int = 2
+    worker_threads: int = 4
+    db_pool_size: int = 5
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("BACKHAUL_DATA_DIR") or "data").resolve()
+        base_domain = (env.get("BACKHAUL_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=data_dir,
+            base_domain=base_domain,
+            console_host=(env.get("BACKHAUL_CONSOLE_HOST") or f"console.{base_domain}").strip().lower(),
+            secret_key=env.get("SECRET_KEY") or _stored_secret(data_dir),
+            trusted_proxies=parse_proxies(env.get("BACKHAUL_TRUSTED_PROXIES")),
+            http_host=env.get("BACKHAUL_HTTP_HOST") or "127.0.0.1",
+            http_port=_int(env, "BACKHAUL_HTTP_PORT", 8000),
+            web_workers=_int(env, "BACKHAUL_WEB_WORKERS", 2),
+            worker_threads=_int(env, "BACKHAUL_WORKER_THREADS", 4),
+            db_pool_size=_int(env, "BACKHAUL_DB_POOL_SIZE", 5),
+            log_level=(env.get("BACKHAUL_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    def with_urls(self, database_url: str, redis_url: str | None) -> Settings:
+        return replace(self, database_url=database_url, redis_url=redis_url)
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """A secret generated on first use and kept in the data folder, so sessions survive a restart."""
+    path = data_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key

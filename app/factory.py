@@ -1,0 +1,55 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_smorest import Api
+
+from app import embedded
+from app.config import Settings
+from app.db import Database
+from app.logging import configure_logging
+from app.state import State
+from tenants import registry
+
+THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if not (settings.database_url and settings.redis_url):
+        settings = embedded.resolve(settings)
+    configure_logging(settings.log_level)
+    db = db or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+    state = State(settings=settings, db=db, directory=registry.bind(db.engine))
+
+    app = Flask(
+        "app",
+        template_folder=str(THEMES / "base" / "templates"),
+        static_folder=str(THEMES / "base" / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        JSON_SORT_KEYS=False,
+        API_TITLE="Backhaul API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH="/docs",
+        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+    )
+    app.extensions["backhaul"] = state
+
+    api = Api(app)
+    from app.api import register_blueprints
+    from app.web import errors, pages, tenancy
+
+    register_blueprints(api)
+    tenancy.init_app(app)
+    errors.init_app(app)
+    pages.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""The RADIUS server (authentication, accounting, CoA/Disconnect); arrives with its issue."""

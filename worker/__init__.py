@@ -1,0 +1,1 @@
+"""Dramatiq on Redis: the broker, the tenant middleware, the actors and the scheduler."""
