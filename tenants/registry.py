@@ -50,6 +50,7 @@ class TenantDirectory:
         self._lock = threading.Lock()
         self._listener_pid: int | None = None
         self._listening = threading.Event()
+        self._thread: threading.Thread | None = None
 
     # -- lookups -------------------------------------------------------------------------------------
     def by_host(self, host: str | None) -> Tenant | None:
@@ -98,8 +99,17 @@ class TenantDirectory:
             self._listener_pid = os.getpid()  # after a fork the parent's thread is gone: start our own
             self._entries.clear()
             self._listening.clear()
-            threading.Thread(target=self._listen_forever, name="tenant-registry-listener", daemon=True).start()
+            self._thread = threading.Thread(target=self._listen_forever, name="tenant-registry-listener",
+                                            daemon=True)
+            self._thread.start()
         self._listening.wait(timeout=2.0)
+
+    def close(self) -> None:
+        """Stop listening; returns once the listener has let go of its connection."""
+        self._listener_pid = None
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+            self._thread = None
 
     def _listen_forever(self) -> None:
         dsn = libpq_dsn(self.engine)
@@ -110,26 +120,33 @@ class TenantDirectory:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.invalidate()  # whatever changed while we were not listening
                     self._listening.set()
-                    for _ in conn.notifies():
-                        self.invalidate()
+                    while self._listener_pid == pid:
+                        for _ in conn.notifies(timeout=1.0):
+                            self.invalidate()
             except Exception as exc:  # keep listening whatever happens; the TTL covers the gap
                 self._listening.set()
                 log.warning("tenant registry listener: %s; reconnecting", exc)
                 time.sleep(1.0)
 
 
-_directory: TenantDirectory | None = None
+_directories: dict[int, TenantDirectory] = {}
+_current: TenantDirectory | None = None
 
 
 def bind(engine: Engine, **kwargs) -> TenantDirectory:
-    """Make `engine` the registry's database for this process (the app factory and CLI call this)."""
-    global _directory
-    if _directory is None or _directory.engine is not engine:
-        _directory = TenantDirectory(engine, **kwargs)
-    return _directory
+    """Make `engine` the registry's database for this process (the app factory and CLI call this).
+
+    Binding the same engine again returns the same directory (and its cache and listener).
+    """
+    global _current
+    found = _directories.get(id(engine))
+    if found is None or found.engine is not engine:
+        found = _directories[id(engine)] = TenantDirectory(engine, **kwargs)
+    _current = found
+    return found
 
 
 def directory() -> TenantDirectory:
-    if _directory is None:
+    if _current is None:
         raise RuntimeError("the tenant registry is not bound to a database; call tenants.registry.bind()")
-    return _directory
+    return _current

@@ -13,13 +13,17 @@ import logging
 import threading
 
 from dramatiq import Middleware
-from dramatiq.middleware import SkipMessage
+from dramatiq.middleware import MiddlewareError, SkipMessage
 
 from tenants import context
 from tenants.context import TenantError, UnknownTenant
 from tenants.registry import directory
 
 log = logging.getLogger(__name__)
+
+
+class TenantRequired(TenantError, MiddlewareError):
+    """Raised to the sender (Dramatiq re-raises only MiddlewareErrors from middleware hooks)."""
 
 
 class TenantMiddleware(Middleware):
@@ -33,11 +37,11 @@ class TenantMiddleware(Middleware):
         return broker.get_actor(message.actor_name).options.get("tenant_scoped", True)
 
     def before_enqueue(self, broker, message, delay):
-        if not self._scoped(broker, message) or "tenant" in message.options:
+        if not self._scoped(broker, message) or message.options.get("tenant"):
             return
         tenant = context.current_tenant()
         if tenant is None:
-            raise TenantError(f"{message.actor_name} is tenant-scoped: send it inside a tenant context")
+            raise TenantRequired(f"{message.actor_name} is tenant-scoped: send it inside a tenant context")
         message.options["tenant"] = tenant.code
         message.options["tenant_id"] = tenant.id
 

@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "settings",
         sa.Column("key", sa.String(100), nullable=False),
-        sa.Column("value", JSONB, nullable=True),
+        sa.Column("value", JSONB, nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_settings"),
     )
     op.create_table(

@@ -1,0 +1,143 @@
+"""Test fixtures: a real PostgreSQL database made for this run (and dropped after), a real Redis.
+
+DATABASE_URL points at a server (CI: the machine's PostgreSQL); the suite creates its own database
+`backhaul_test_<random>` there. Without DATABASE_URL, the embedded PostgreSQL under
+`.test-data/` is started. REDIS_URL likewise (embedded Redis otherwise); queues get a namespace of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import embedded
+from app.config import Settings
+from app.db import Database, sqlalchemy_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = secrets.token_hex(4)
+
+
+def _server_urls() -> tuple[str, str]:
+    data_dir = Path(os.environ.get("BACKHAUL_TEST_DATA_DIR", ROOT / ".test-data"))
+    database_url = os.environ.get("DATABASE_URL") or embedded.ensure_postgres(data_dir)
+    redis_url = os.environ.get("REDIS_URL") or embedded.ensure_redis(data_dir)
+    return sqlalchemy_url(database_url), redis_url
+
+
+@pytest.fixture(scope="session")
+def server_urls():
+    return _server_urls()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_urls):
+    """A fresh database for this test run, migrated to head, dropped at the end."""
+    server = make_url(server_urls[0])
+    name = f"backhaul_test_{RUN_ID}_{os.getpid()}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        from migrations.runner import upgrade_public
+
+        engine = Database.from_url(url, pool_size=1).engine
+        upgrade_public(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(server_urls):
+    return server_urls[1]
+
+
+@pytest.fixture(scope="session")
+def test_env(database_url, redis_url, tmp_path_factory) -> dict:
+    """The environment a Backhaul process of this test run sees."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "BACKHAUL_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "BACKHAUL_BASE_DOMAIN": "test.example",
+        "BACKHAUL_CONSOLE_HOST": "console.test.example",
+        "SECRET_KEY": "test-secret-" + RUN_ID,
+        "BACKHAUL_TRUSTED_PROXIES": "10.0.0.0/8",
+        "BACKHAUL_QUEUE_NAMESPACE": f"backhaul-test-{RUN_ID}",
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _process_env(test_env):
+    """CLI commands and the worker read the environment: point them at the test run's services."""
+    saved = {k: os.environ.get(k) for k in test_env}
+    os.environ.update(test_env)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def settings(test_env) -> Settings:
+    return Settings.from_env(test_env)
+
+
+@pytest.fixture(scope="session")
+def db(database_url) -> Database:
+    from tenants import registry
+
+    database = Database.from_url(database_url, pool_size=5)
+    directory = registry.bind(database.engine)
+    yield database
+    directory.close()
+    database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings, db):
+    from app import create_app
+
+    flask_app = create_app(settings, db)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def make_tenant(db, settings):
+    """Provision a tenant with a unique code; returns the Tenant (its platform host is `host_of(t)`)."""
+    from app.services import tenants as svc
+
+    def make(prefix: str = "T", **kwargs):
+        code = kwargs.pop("code", None) or f"{prefix}{RUN_ID.upper()}_{next(_counter)}"
+        with db.session() as session:
+            return svc.provision(session, code=code, name=kwargs.pop("name", f"Tenant {code}"),
+                                 base_domain=settings.base_domain, actor="test", **kwargs)
+
+    return make
+
+
+def host_of(tenant, settings_or_domain="test.example") -> str:
+    from tenants.schema import subdomain_for_code
+
+    return f"{subdomain_for_code(tenant.code)}.{settings_or_domain}"
