@@ -61,6 +61,7 @@ BASE_DOMAIN = "bench.test"
 PORTAL_PATH = "/api/v1/portal"
 PROVISION_GOAL_S = 1.0
 LATENCY_RATIO_GOAL = 1.1
+ROUNDS = 10  # small and large are sampled in alternating blocks, count / ROUNDS samples each
 
 FULL = {"provisions": 15, "tenants": 200, "latency_tenants": 500, "requests": 2000, "warmup": 200,
         "lookups": 2000}
@@ -143,6 +144,16 @@ def migrated_database(admin_url: str, label: str) -> Iterator[tuple[str, Databas
             yield url, Database(engine)
         finally:
             engine.dispose()
+
+
+def settle(url: str) -> None:
+    """VACUUM ANALYZE after bulk provisioning, so autovacuum does not wake up mid-measurement."""
+    engine = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    finally:
+        engine.dispose()
 
 
 def server_version(admin_url: str) -> str:
@@ -363,7 +374,7 @@ class LookupProbe:
         return elapsed
 
 
-def interleaved(probes: dict[str, Callable[[], float]], count: int, warmup: int, rounds: int = 4) -> dict:
+def interleaved(probes: dict[str, Callable[[], float]], count: int, warmup: int, rounds: int = ROUNDS) -> dict:
     """`count` samples per probe, taken in alternating rounds so that drift on the box hits all alike."""
     for probe in probes.values():
         for _ in range(warmup):
@@ -424,6 +435,8 @@ def bench_latency(stack: contextlib.ExitStack, admin_url: str, large: tuple[str,
         provision_range(large_db, have + 1, size)
     registry_size = len(runner.list_tenants(large_db.engine))
     middle = tenant_code(max(1, registry_size // 2))
+    for url in (small_url, large_url):
+        settle(url)
 
     log(f"figure 3: uncached and cached by_host, {opts.lookups} lookups each, 1 vs {registry_size} tenants")
     lookups = bench_lookups(small_db, large_db, opts.lookups, min(opts.warmup, opts.lookups))
