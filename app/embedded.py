@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import redis
@@ -29,11 +30,15 @@ def redis_dir(data_dir: Path) -> Path:
 
 
 def ensure_postgres(data_dir: Path) -> str:
-    import pgserver  # imported here: only machines without DATABASE_URL need it
+    with warnings.catch_warnings():  # its platformdirs complains of XDG_RUNTIME_DIR on servers; harmless
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: only machines without DATABASE_URL need it
 
     pgdata = postgres_dir(data_dir)
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
     if "(0 rows)" in exists:
         server.psql(f"CREATE DATABASE {DATABASE};")

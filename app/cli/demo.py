@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from app.cli import out, pass_runtime
 
@@ -21,12 +20,13 @@ def seed_demo(runtime) -> list[dict]:
 
 def print_summary(summary: list[dict], port: int | None = None) -> None:
     suffix = f":{port}" if port else ""
-    table = Table("reseller", "portal", "customers (Portal ID · name · status)")
     for item in summary:
-        label = item["name"] + (f"\n(sub-reseller of {item['parent']})" if item["parent"] else "")
-        table.add_row(label, "\n".join(f"http://{h}{suffix}/" for h in item["hosts"]),
-                      "\n".join(" · ".join(c) for c in item["customers"]))
-    out.print(table)
+        parent = f", sub-reseller of {item['parent']}" if item["parent"] else ""
+        out.print(f"[bold]{item['name']}[/bold] ({item['code']}{parent})")
+        for host in item["hosts"]:
+            out.print(f"  portal:    http://{host}{suffix}/", soft_wrap=True)
+        for portal_id, name, status in item["customers"]:
+            out.print(f"  customer:  {portal_id}  {name} ({status})", soft_wrap=True)
 
 
 @command.command("seed")

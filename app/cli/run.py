@@ -35,7 +35,13 @@ def _child_env(settings) -> dict:
     return env
 
 
-def _stop(children: dict[str, subprocess.Popen], grace: float = 10.0) -> None:
+def _stop(children: dict[str, subprocess.Popen], interrupted: bool, grace: float = 10.0) -> None:
+    """Stop the children: after Ctrl-C they got the SIGINT too, so give them a moment on their own
+    (a second signal would make Dramatiq kill its workers instead of draining them)."""
+    if interrupted:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(p.poll() is None for p in children.values()):
+            time.sleep(0.05)
     for proc in children.values():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -79,7 +85,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
         "web": subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
              "--workers", str(web_workers or settings.web_workers), "--worker-class", "gthread",
-             "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+             "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5", "--no-control-socket",
              "app:create_app()"],
             env=env,
         ),
@@ -92,10 +98,12 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
     _banner(settings, host, port, summary)
 
     stopping = False
+    interrupted = False
 
     def on_signal(signum, _frame):
-        nonlocal stopping
+        nonlocal stopping, interrupted
         stopping = True
+        interrupted = signum == signal.SIGINT
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -111,7 +119,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
                     break
             time.sleep(0.2)
     finally:
-        _stop(children)
+        _stop(children, interrupted)
     err.print("stopped")
     sys.exit(exit_code)
 
@@ -126,7 +134,6 @@ def _banner(settings, host: str, port: int, summary) -> None:
     if summary:
         from app.cli.demo import print_summary
 
-        out.print("Demo resellers (each portal is also at its platform sub-domain <code>."
-                  f"{settings.base_domain}):")
+        out.print("Demo resellers:")
         print_summary(summary, port)
     out.print("Press Ctrl-C to stop.")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.models import Tenant as TenantRow
 from app.services import customers, tenants
 from tenants import tenant_context
+from tenants.schema import subdomain_for_code
 
 RESELLERS = [
     {
@@ -89,5 +90,6 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
                                                 company_name=company, email=email, phone=phone, status=status)
                 portal_ids.append((customer.portal_id, customer.display_name, customer.status))
         summary.append({"code": spec["code"], "name": spec["name"], "parent": spec["parent"],
-                        "hosts": [f"{spec['host']}.{base_domain}"], "customers": portal_ids})
+                        "hosts": [f"{spec['host']}.{base_domain}", f"{subdomain_for_code(spec['code'])}.{base_domain}"],
+                        "customers": portal_ids})
     return summary
