@@ -9,6 +9,7 @@ one core); the first failure stops the run and names the tenant.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from functools import cache
@@ -22,10 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from tenants.context import Tenant, tenant_context
-from tenants.schema import validate_schema
+from tenants.schema import quote_schema, validate_schema
 from tenants.session import search_path_sql
 
 HERE = Path(__file__).resolve().parent
+# Alembic's `context` and our cached Config are process-wide: one migration at a time per process.
+_ALEMBIC_LOCK = threading.RLock()
 
 
 @cache
@@ -64,13 +67,14 @@ def current_revision(conn: Connection, schema: str) -> str | None:
 
 
 def _run(kind: str, conn: Connection, target: str, schema: str | None = None, downgrade=False) -> None:
-    cfg = alembic_config(kind)
-    cfg.attributes["connection"] = conn
-    cfg.attributes["schema"] = schema
-    try:
-        (command.downgrade if downgrade else command.upgrade)(cfg, target)
-    finally:
-        cfg.attributes.clear()
+    with _ALEMBIC_LOCK:
+        cfg = alembic_config(kind)
+        cfg.attributes["connection"] = conn
+        cfg.attributes["schema"] = schema
+        try:
+            (command.downgrade if downgrade else command.upgrade)(cfg, target)
+        finally:
+            cfg.attributes.clear()
 
 
 def upgrade_public(engine: Engine, target: str = "head") -> bool:
@@ -109,6 +113,23 @@ def list_tenants(engine: Engine) -> list[Tenant]:
             "SELECT id, code, name, schema_name, status, parent_id FROM public.tenants ORDER BY id"
         )).all()
     return [Tenant(id=r[0], code=r[1], name=r[2], schema=r[3], status=r[4], parent_id=r[5]) for r in rows]
+
+
+def outdated(engine: Engine, tenants: list[Tenant]) -> list[str]:
+    """Schemas of `tenants` whose revision is not head, read in one round trip."""
+    if not tenants:
+        return []
+    with tenant_context(None), engine.connect() as conn:
+        versioned = set(conn.execute(text(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'alembic_version'"
+        )).scalars())
+        selects = [
+            f"SELECT '{t.schema}', (SELECT max(version_num) FROM {quote_schema(t.schema)}.alembic_version)"
+            for t in tenants if t.schema in versioned
+        ]
+        found = dict(conn.execute(text(" UNION ALL ".join(selects))).all()) if selects else {}
+    newest = head("tenant")
+    return [t.schema for t in tenants if found.get(t.schema) != newest]
 
 
 class TenantFailure(Exception):
@@ -151,8 +172,15 @@ def upgrade_tenants(
 ) -> int:
     """Upgrade every tenant; returns how many changed. Raises TenantFailure on the first failure."""
     tenants = list(tenants)
+    if target == "head":  # only the schemas behind head are worth a worker process
+        behind = set(outdated(engine, tenants))
+        for tenant in tenants:
+            if tenant.schema not in behind and on_done:
+                on_done(tenant, False)
+        tenants = [t for t in tenants if t.schema in behind]
     changed = 0
-    if jobs <= 1 or len(tenants) <= 1:
+    jobs = min(jobs, len(tenants))
+    if jobs <= 1:
         for tenant in tenants:
             try:
                 did = upgrade_tenant(engine, tenant, target)
@@ -165,6 +193,7 @@ def upgrade_tenants(
 
     url = engine.url.render_as_string(hide_password=False)
     ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["migrations.runner", "app.db", "app.models", "alembic.command"])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(url,)) as pool:
         pending = {pool.submit(_upgrade_in_worker, t, target) for t in tenants}

@@ -47,6 +47,7 @@ class TenantDirectory:
         self.ttl = ttl
         self.listen = listen
         self._entries: dict[tuple[str, object], tuple[float, Tenant | None]] = {}
+        self._generation = 0  # bumped by every invalidation: a lookup begun before one is not cached
         self._lock = threading.Lock()
         self._listener_pid: int | None = None
         self._listening = threading.Event()
@@ -76,17 +77,20 @@ class TenantDirectory:
         hit = self._entries.get((kind, key), _MISSING)
         if hit is not _MISSING and hit[0] > now:
             return hit[1]
+        generation = self._generation
         with tenant_context(None), self.engine.connect() as conn:
             row = conn.execute(query, {"key": key}).first()
         tenant = _row_to_tenant(row) if row else None
         with self._lock:
-            if len(self._entries) >= _MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[(kind, key)] = (now + self.ttl, tenant)
+            if generation == self._generation:
+                if len(self._entries) >= _MAX_ENTRIES:
+                    self._entries.clear()
+                self._entries[(kind, key)] = (now + self.ttl, tenant)
         return tenant
 
     def invalidate(self) -> None:
         with self._lock:
+            self._generation += 1
             self._entries.clear()
 
     # -- invalidation --------------------------------------------------------------------------------

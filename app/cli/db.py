@@ -13,8 +13,15 @@ def command() -> None:
     """Database schema: migrate `public` and every tenant schema."""
 
 
-def upgrade_all(runtime, jobs: int, quiet: bool = False) -> tuple[bool, int]:
-    """Upgrade public, then every tenant (in parallel); returns (public changed, tenants changed)."""
+# Starting a worker process costs about a second (imports), the time of ~30 schema upgrades.
+AUTO_PARALLEL_FROM = 32
+
+
+def upgrade_all(runtime, jobs: int | None, quiet: bool = False) -> tuple[bool, int]:
+    """Upgrade public, then every tenant (in parallel); returns (public changed, tenants changed).
+
+    `jobs=None` picks: one process for a handful of outdated schemas, two beyond that.
+    """
     from migrations import runner
 
     engine = runtime.db.engine
@@ -22,6 +29,8 @@ def upgrade_all(runtime, jobs: int, quiet: bool = False) -> tuple[bool, int]:
     tenants = runner.list_tenants(engine)
     if not tenants:
         return public_changed, 0
+    if jobs is None:
+        jobs = 2 if len(runner.outdated(engine, tenants)) >= AUTO_PARALLEL_FROM else 1
     columns = (TextColumn("[bold]tenant schemas"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[last]}"))
     with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
@@ -35,8 +44,8 @@ def upgrade_all(runtime, jobs: int, quiet: bool = False) -> tuple[bool, int]:
 
 
 @command.command("upgrade")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Tenant schemas migrated in parallel.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Tenant schemas migrated in parallel [default: 1, or 2 from 32 outdated schemas].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @pass_runtime
 def upgrade(runtime, jobs: int, quiet: bool) -> None:

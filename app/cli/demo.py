@@ -35,5 +35,5 @@ def seed(runtime) -> None:
     """Create the demo platform (idempotent: what exists is kept)."""
     from app.cli.db import upgrade_all
 
-    upgrade_all(runtime, jobs=1, quiet=True)
+    upgrade_all(runtime, jobs=None, quiet=True)
     print_summary(seed_demo(runtime))

@@ -73,7 +73,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
     if migrate:
         from app.cli.db import upgrade_all
 
-        upgrade_all(runtime, jobs=2, quiet=True)
+        upgrade_all(runtime, jobs=None, quiet=True)
         err.print("[dim]database migrated[/dim]")
     if demo:
         from app.cli.demo import seed_demo

@@ -33,6 +33,12 @@ def get_setting(session: Session, key: str):
     return value
 
 
+def get_settings(session: Session, *keys: str) -> dict:
+    """Several settings in one query, each falling back to its default."""
+    found = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
+    return {key: found[key] if found.get(key) is not None else copy.deepcopy(_FALLBACKS.get(key)) for key in keys}
+
+
 def put_setting(session: Session, key: str, value) -> None:
     session.execute(
         insert(Setting).values(key=key, value=value)

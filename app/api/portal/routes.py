@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from app.api.portal.schemas import PortalInfo
 from app.services.errors import NotFound
-from app.services.settings import get_setting
+from app.services.settings import get_settings
 from app.web import db_session
 
 blp = Blueprint("portal", __name__, url_prefix="/api/v1/portal", description="Public portal details")
@@ -17,14 +17,14 @@ def portal_info():
     """The current host's reseller: name, support contacts, locale (read from the tenant's own schema)."""
     if g.tenant is None:
         raise NotFound("this host is not a reseller portal")
-    session = db_session()
-    portal = get_setting(session, "portal") or {}
+    found = get_settings(db_session(), "portal", "timezone", "currency", "language")
+    portal = found["portal"] or {}
     return {
         "tenant": {"code": g.tenant.code, "name": g.tenant.name},
         "title": portal.get("title") or g.tenant.name,
         "support_email": portal.get("support_email"),
         "support_phone": portal.get("support_phone"),
-        "timezone": get_setting(session, "timezone"),
-        "currency": get_setting(session, "currency"),
-        "language": get_setting(session, "language"),
+        "timezone": found["timezone"],
+        "currency": found["currency"],
+        "language": found["language"],
     }
