@@ -46,10 +46,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     api = Api(app)
     from app.api import register_blueprints
-    from app.web import errors, pages, tenancy
+    from app.services.auth import crypto
+    from app.web import auth, errors, pages, tenancy
 
+    crypto.configure(settings.secret_key)
     register_blueprints(api)
     tenancy.init_app(app)
+    auth.init_app(app)
     errors.init_app(app)
     pages.init_app(app)
     return app

@@ -52,12 +52,15 @@ def run_environment(kind: str) -> None:
     attrs = context.config.attributes
     conn: Connection = attrs["connection"]
     if kind == "public":
-        context.configure(connection=conn, target_metadata=PublicBase.metadata,
-                          version_table_schema="public")
+        options = {"target_metadata": PublicBase.metadata, "version_table_schema": "public"}
+        if attrs.get("autogenerate"):  # see migrations/autogen.py
+            options.update(include_schemas=True,
+                           include_name=lambda name, type_, _: type_ != "schema" or name == "public")
     else:
-        schema = validate_schema(attrs["schema"])
-        context.configure(connection=conn, target_metadata=TenantBase.metadata,
-                          version_table_schema=schema)
+        options = {"target_metadata": TenantBase.metadata,
+                   "version_table_schema": validate_schema(attrs["schema"])}
+    options["include_object"] = lambda obj, name, type_, *_: name != "alembic_version"
+    context.configure(connection=conn, **options)
     with context.begin_transaction():
         context.run_migrations()
 

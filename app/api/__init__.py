@@ -4,8 +4,9 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
+    from app.api.auth import routes as auth
     from app.api.health.routes import blp as health
     from app.api.portal.routes import blp as portal
 
-    api.register_blueprint(health)
-    api.register_blueprint(portal)
+    for blp in (health, portal, auth.staff, auth.reseller, auth.customer):
+        api.register_blueprint(blp)

@@ -76,3 +76,19 @@ def status(runtime) -> None:
             table.add_row(tenant.schema, runner.current_revision(conn, tenant.schema) or "-",
                           runner.head("tenant"))
     out.print(table)
+
+
+@command.command("revision")
+@click.option("--env", "kind", type=click.Choice(["public", "tenant"]), required=True)
+@click.option("-m", "--message", required=True, help="What the revision does.")
+@click.option("--rev-id", required=True, help="Revision id, e.g. t0003 or p0004 (p… public, t… tenant).")
+@pass_runtime
+def revision(runtime, kind, message, rev_id) -> None:
+    """Write a new migration from the difference between the models and the newest schema (for developers).
+
+    Runs in a scratch database on the configured server, never against your data.
+    """
+    from migrations.autogen import revision as autogenerate
+
+    path = autogenerate(runtime.settings.database_url, kind, message, rev_id)
+    out.print(f"wrote {path}; read it and edit before committing")

@@ -1,8 +1,37 @@
 """Models: `public` (platform-wide) and tenant (one copy per reseller schema)."""
 
 from app.models.base import PublicBase, TenantBase
-from app.models.public import AuditEvent, Domain, PortalId, Tenant
+from app.models.identity import (
+    ActivityEvent,
+    ApiKey,
+    AuthSession,
+    BackupCode,
+    KnownDevice,
+    LoginEvent,
+    Outbox,
+    PortalAccount,
+    ResetToken,
+    Role,
+    User,
+)
+from app.models.public import (
+    AuditEvent,
+    Domain,
+    PlatformOutbox,
+    PortalId,
+    StaffBackupCode,
+    StaffKnownDevice,
+    StaffLoginEvent,
+    StaffResetToken,
+    StaffSession,
+    StaffUser,
+    Tenant,
+)
 from app.models.tenant import Counter, Customer, Setting
 
-__all__ = ["AuditEvent", "Counter", "Customer", "Domain", "PortalId", "PublicBase", "Setting", "Tenant",
-           "TenantBase"]
+__all__ = [
+    "ActivityEvent", "ApiKey", "AuditEvent", "AuthSession", "BackupCode", "Counter", "Customer", "Domain",
+    "KnownDevice", "LoginEvent", "Outbox", "PlatformOutbox", "PortalAccount", "PortalId", "PublicBase",
+    "ResetToken", "Role", "Setting", "StaffBackupCode", "StaffKnownDevice", "StaffLoginEvent", "StaffResetToken",
+    "StaffSession", "StaffUser", "Tenant", "TenantBase", "User",
+]

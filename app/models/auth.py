@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import INET, JSONB
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import utcnow
 
@@ -30,14 +30,14 @@ class Credentials:
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
 
 
-class Principal:
+class PrincipalRef:
     """Whose row this is: `kind` is staff, user or customer; `principal_id` that account's id."""
 
     principal_kind: Mapped[str] = mapped_column(String(20))
     principal_id: Mapped[int] = mapped_column(BigInteger)
 
 
-class SessionColumns(Principal):
+class SessionColumns(PrincipalRef):
     """A signed-in session; the token itself is never stored, only its SHA-256."""
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -57,7 +57,7 @@ class SessionColumns(Principal):
     revoked_reason: Mapped[str | None] = mapped_column(String(100))
 
 
-class LoginEventColumns(Principal):
+class LoginEventColumns(PrincipalRef):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=text("now()"))
     success: Mapped[bool] = mapped_column(Boolean)
@@ -67,9 +67,11 @@ class LoginEventColumns(Principal):
     device: Mapped[str | None] = mapped_column(String(64))
 
 
-class KnownDeviceColumns(Principal):
+class KnownDeviceColumns(PrincipalRef):
     """Devices a principal has signed in from: a new one triggers an alert and survives a lockout."""
 
+    principal_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    principal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     device: Mapped[str] = mapped_column(String(64), primary_key=True)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                     server_default=text("now()"))
@@ -78,13 +80,13 @@ class KnownDeviceColumns(Principal):
     user_agent: Mapped[str | None] = mapped_column(String(400))
 
 
-class BackupCodeColumns(Principal):
+class BackupCodeColumns(PrincipalRef):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ResetTokenColumns(Principal):
+class ResetTokenColumns(PrincipalRef):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  server_default=text("now()"))
@@ -109,7 +111,3 @@ class OutboxColumns:
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     context: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
-
-    @declared_attr.directive
-    def __mapper_args__(cls):  # noqa: N805
-        return {}

@@ -8,6 +8,15 @@ from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, String, Tex
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models.auth import (
+    BackupCodeColumns,
+    Credentials,
+    KnownDeviceColumns,
+    LoginEventColumns,
+    OutboxColumns,
+    ResetTokenColumns,
+    SessionColumns,
+)
 from app.models.base import PublicBase, Timestamps, utcnow
 
 TENANT_STATUSES = ("Active", "Suspended", "Inactive")
@@ -84,3 +93,47 @@ class AuditEvent(PublicBase):
     action: Mapped[str] = mapped_column(String(100))
     tenant_id: Mapped[int | None] = mapped_column(index=True)  # no FK: the log outlives deleted tenants
     detail: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+
+
+# -- master ISP staff -------------------------------------------------------------------------------
+class StaffUser(Credentials, PublicBase):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    can_impersonate: Mapped[bool] = mapped_column(default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class StaffSession(SessionColumns, PublicBase):
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_principal", "principal_kind", "principal_id"),)
+
+
+class StaffLoginEvent(LoginEventColumns, PublicBase):
+    __tablename__ = "staff_login_events"
+    __table_args__ = (Index("ix_staff_login_events_principal", "principal_kind", "principal_id", "at"),)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+
+
+class StaffKnownDevice(KnownDeviceColumns, PublicBase):
+    __tablename__ = "staff_known_devices"
+
+
+class StaffBackupCode(BackupCodeColumns, PublicBase):
+    __tablename__ = "staff_backup_codes"
+    __table_args__ = (Index("ix_staff_backup_codes_principal", "principal_kind", "principal_id"),)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+
+
+class StaffResetToken(ResetTokenColumns, PublicBase):
+    __tablename__ = "staff_reset_tokens"
+
+
+class PlatformOutbox(OutboxColumns, PublicBase):
+    """E-mails to master ISP staff (their security notices)."""
+
+    __tablename__ = "platform_outbox"
+    __table_args__ = (Index("ix_platform_outbox_pending", "id", postgresql_where=text("status = 'pending'")),)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)

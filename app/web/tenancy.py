@@ -47,6 +47,23 @@ def resolve_request() -> None:
     g._tenant_token = context.enter(tenant)
 
 
+def switch_tenant(tenant) -> None:
+    """Enter `tenant` mid-request (a reseller signing in on the master ISP's host names its code).
+
+    Whatever the request did so far under the previous context is discarded first, so that no
+    transaction begun with the old search_path carries on under the new tenant.
+    """
+    session = g.pop("_db", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+    token = g.pop("_tenant_token", None)
+    if token is not None:
+        context.leave(token)
+    g.tenant = tenant
+    g._tenant_token = context.enter(tenant)
+
+
 def finish_session(response):
     session = g.pop("_db", None)
     if session is not None:
