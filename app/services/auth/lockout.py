@@ -80,14 +80,17 @@ def check_ip(redis, scope: str, ip: str | None) -> None:
         raise TooManyAttempts("too many failed sign-ins from this address; try again in 15 minutes")
 
 
-def count_ip(redis, scope: str, ip: str | None) -> None:
-    if not ip:
-        return
-    key = _ip_key(scope, ip)
+def _count(redis, key: str, window: int) -> None:
+    """Increment a counter that expires `window` seconds after its first increment (Redis 6 and 7)."""
     pipe = redis.pipeline()
+    pipe.set(key, 0, ex=window, nx=True)
     pipe.incr(key)
-    pipe.expire(key, IP_WINDOW_SECONDS, nx=True)
     pipe.execute()
+
+
+def count_ip(redis, scope: str, ip: str | None) -> None:
+    if ip:
+        _count(redis, _ip_key(scope, ip), IP_WINDOW_SECONDS)
 
 
 def device_exhausted(redis, scope: str, device_digest: str) -> bool:
@@ -95,8 +98,4 @@ def device_exhausted(redis, scope: str, device_digest: str) -> bool:
 
 
 def count_device(redis, scope: str, device_digest: str) -> None:
-    key = _device_key(scope, device_digest)
-    pipe = redis.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, int(LOCK_FOR.total_seconds()), nx=True)
-    pipe.execute()
+    _count(redis, _device_key(scope, device_digest), int(LOCK_FOR.total_seconds()))

@@ -162,5 +162,5 @@ def _notify(session, realm, account, template: str, meta: RequestMeta) -> None:
 
     queue_email(session, to=to, template=template, context={
         "name": accounts.display_name(session, realm, account), "ip": meta.ip or "unknown",
-        "user_agent": meta.user_agent or "unknown", "at": utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        "user_agent": meta.user_agent or "unknown", "at": utcnow().isoformat(),
     })
