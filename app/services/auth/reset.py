@@ -39,7 +39,7 @@ def request_reset(session: Session, realm: Realm, identifier: str, reset_url: st
     from app.services.notifications.outbox import queue_email
 
     queue_email(session, to=to, template="security/password_reset", context={
-        "name": accounts.display_name(session, realm, account), "token": token,
+        "name": accounts.display_name(session, realm, account),
         "reset_url": f"{reset_url}?token={token}", "valid_minutes": int(VALID_FOR.total_seconds() // 60),
     })
 
