@@ -7,6 +7,7 @@ def register_blueprints(api: Api) -> None:
     from app.api.auth import routes as auth
     from app.api.health.routes import blp as health
     from app.api.portal.routes import blp as portal
+    from app.api.users.routes import blp as users
 
-    for blp in (health, portal, auth.staff, auth.reseller, auth.customer):
+    for blp in (health, portal, auth.staff, auth.reseller, auth.customer, users):
         api.register_blueprint(blp)
