@@ -12,21 +12,28 @@ def command() -> None:
     """The demo platform (two resellers, a sub-reseller, customers)."""
 
 
-def seed_demo(runtime) -> list[dict]:
+def seed_demo(runtime) -> dict:
     from app.services import demo
 
-    return demo.seed(runtime.db.session, runtime.settings.base_domain)
+    return {"staff": demo.seed_staff(runtime.db.session),
+            "resellers": demo.seed(runtime.db.session, runtime.settings.base_domain),
+            "password": demo.DEMO_PASSWORD}
 
 
-def print_summary(summary: list[dict], port: int | None = None) -> None:
+def print_summary(summary: dict, console_host: str, port: int | None = None) -> None:
     suffix = f":{port}" if port else ""
-    for item in summary:
+    out.print(f"Every demo login uses the password [bold]{summary['password']}[/bold]")
+    out.print(f"[bold]Master ISP console[/bold]  http://{console_host}{suffix}/  staff: {summary['staff']['email']}",
+              soft_wrap=True)
+    for item in summary["resellers"]:
         parent = f", sub-reseller of {item['parent']}" if item["parent"] else ""
         out.print(f"[bold]{item['name']}[/bold] ({item['code']}{parent})")
         for host in item["hosts"]:
             out.print(f"  portal:    http://{host}{suffix}/", soft_wrap=True)
+        for username, role in item["users"]:
+            out.print(f"  team:      {username} ({role}) — POST /reseller/auth/login", soft_wrap=True)
         for portal_id, name, status in item["customers"]:
-            out.print(f"  customer:  {portal_id}  {name} ({status})", soft_wrap=True)
+            out.print(f"  customer:  {portal_id}  {name} ({status}) — POST /portal/auth/login", soft_wrap=True)
 
 
 @command.command("seed")
@@ -36,4 +43,4 @@ def seed(runtime) -> None:
     from app.cli.db import upgrade_all
 
     upgrade_all(runtime, jobs=None, quiet=True)
-    print_summary(seed_demo(runtime))
+    print_summary(seed_demo(runtime), runtime.settings.console_host)

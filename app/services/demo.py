@@ -9,10 +9,16 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from app.models import PortalAccount, StaffUser, User
 from app.models import Tenant as TenantRow
 from app.services import customers, tenants
+from app.services.auth import users
 from tenants import tenant_context
 from tenants.schema import subdomain_for_code
+
+# One password for every demo login, so that the README can name it; it meets the password policy.
+DEMO_PASSWORD = "Demo#Pass2026"  # noqa: S105  (a demo credential, published on purpose)
+STAFF = {"email": "admin@backhaul.example", "name": "Platform Admin"}
 
 RESELLERS = [
     {
@@ -21,6 +27,8 @@ RESELLERS = [
         "host": "abc",
         "parent": None,
         "limit": 500,
+        "users": [("admin@abc-internet.example", "Admin"), ("support@abc-internet.example", "User"),
+                  ("viewer@abc-internet.example", "Readonly")],
         "settings": {"portal_id_format": {"prefix": "ABC", "digits": 6}, "timezone": "Africa/Nairobi",
                      "currency": "KES",
                      "portal": {"title": "ABC Internet", "support_email": "support@abc-internet.example",
@@ -39,6 +47,7 @@ RESELLERS = [
         "host": "xyz",
         "parent": None,
         "limit": 500,
+        "users": [("admin@xyz-networks.example", "Admin")],
         "settings": {"portal_id_format": {"prefix": "XYZ", "digits": 6}, "timezone": "Africa/Nairobi",
                      "currency": "KES",
                      "portal": {"title": "XYZ Networks", "support_email": "help@xyz-networks.example",
@@ -55,6 +64,7 @@ RESELLERS = [
         "host": "east.abc",
         "parent": "ABC_ISP",
         "limit": 100,
+        "users": [("admin@abc-east.example", "Admin")],
         "settings": {"portal_id_format": {"prefix": "ABE", "digits": 6}, "timezone": "Africa/Nairobi",
                      "currency": "KES",
                      "portal": {"title": "ABC East Connect", "support_email": "east@abc-internet.example",
@@ -65,6 +75,15 @@ RESELLERS = [
         ],
     },
 ]
+
+
+def seed_staff(session_factory: Callable) -> dict:
+    with session_factory() as session:
+        exists = session.execute(select(StaffUser).where(StaffUser.email == STAFF["email"])).scalar_one_or_none()
+        if exists is None:
+            users.create_staff(session, email=STAFF["email"], name=STAFF["name"], password=DEMO_PASSWORD,
+                               can_impersonate=True)
+    return {**STAFF, "password": DEMO_PASSWORD}
 
 
 def seed(session_factory: Callable, base_domain: str) -> list[dict]:
@@ -88,8 +107,15 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
                 if customer is None:
                     customer = customers.create(session, kind=kind, first_name=first, last_name=last,
                                                 company_name=company, email=email, phone=phone, status=status)
+                if session.get(PortalAccount, customer.id) is None:
+                    users.set_portal_password(session, customer.id, DEMO_PASSWORD)
                 portal_ids.append((customer.portal_id, customer.display_name, customer.status))
-        summary.append({"code": spec["code"], "name": spec["name"], "parent": spec["parent"],
+            team = []
+            for username, role in spec["users"]:
+                if session.execute(select(User.id).where(User.username == username)).first() is None:
+                    users.create_user(session, username=username, email=username, role=role, password=DEMO_PASSWORD)
+                team.append((username, role))
+        summary.append({"code": spec["code"], "name": spec["name"], "parent": spec["parent"], "users": team,
                         "hosts": [f"{spec['host']}.{base_domain}", f"{subdomain_for_code(spec['code'])}.{base_domain}"],
                         "customers": portal_ids})
     return summary

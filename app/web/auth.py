@@ -17,11 +17,11 @@ from flask import Flask, g, request
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, StaffSession
-from app.services.auth import accounts, sessions
+from app.services.auth import accounts, api_keys, sessions
 from app.services.auth.principal import USER, Principal
 from app.services.auth.realms import BY_KIND, STAFF
 from app.services.errors import ServiceError
-from app.web import db_session
+from app.web import db_session, state
 from tenants import context
 from tenants.context import UnknownTenant
 from tenants.registry import directory
@@ -63,6 +63,7 @@ def _session_principal(db: Session, token: str) -> Principal | None:
 
 
 register_resolver("bhs", _session_principal)
+register_resolver("bhk", api_keys.resolve)
 
 
 def _credential() -> tuple[str | None, bool]:
@@ -171,7 +172,19 @@ def set_session_cookies(response, token: str | None, device: str | None, max_age
 def _after(response):
     if g.get("clear_session_cookie"):
         response.delete_cookie(SESSION_COOKIE)
+    principal = g.get("principal")
+    if principal is not None and principal.impersonator:
+        _log_impersonated(principal, response.status_code)
     return response
+
+
+def _log_impersonated(principal: Principal, status: int) -> None:
+    """Every request of an impersonation session goes to the customer's activity log, failed or not,
+    in its own transaction (the request's may be rolled back)."""
+    from app.services import activity
+
+    with state().db.session() as session:
+        activity.record(session, principal, principal.id, f"{request.method} {request.path}", status=status)
 
 
 def init_app(app: Flask) -> None:
