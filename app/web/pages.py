@@ -4,8 +4,10 @@ from flask import Flask, g, render_template
 
 from app.services.settings import get_setting
 from app.web import db_session, state
+from app.web.auth import requires
 
 
+@requires(public=True)
 def index():
     if g.realm == "console":
         return render_template("console/index.html", settings=state().settings)

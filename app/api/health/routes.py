@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from app.web import state
+from app.web.auth import requires
 from tenants import tenant_context
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")
@@ -24,6 +25,7 @@ class Ready(Schema):
 
 
 @blp.route("/healthz")
+@requires(public=True)
 @blp.response(200, Health)
 def healthz():
     """The process is up (nothing else is checked)."""
@@ -42,6 +44,7 @@ def _check_redis() -> str:
 
 
 @blp.route("/readyz")
+@requires(public=True)
 @blp.response(200, Ready)
 @blp.alt_response(503, schema=Ready, description="a dependency is unreachable")
 def readyz():

@@ -7,11 +7,13 @@ from app.api.portal.schemas import PortalInfo
 from app.services.errors import NotFound
 from app.services.settings import get_settings
 from app.web import db_session
+from app.web.auth import requires
 
 blp = Blueprint("portal", __name__, url_prefix="/api/v1/portal", description="Public portal details")
 
 
 @blp.route("")
+@requires(public=True)
 @blp.response(200, PortalInfo)
 def portal_info():
     """The current host's reseller: name, support contacts, locale (read from the tenant's own schema)."""

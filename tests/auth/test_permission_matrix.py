@@ -1,0 +1,105 @@
+"""Every API route × every kind of caller: allowed, or refused with 401/403 — as each view declares.
+
+A view declares its access with `@requires(...)`; this test checks (1) that every route has such a
+declaration (nothing is open by omission) and (2) that the declaration is what really happens, for
+each built-in role, a custom role, a customer, a signed-out caller and a staff token on a tenant host.
+"""
+
+import re
+
+import pytest
+
+from app.services.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from tests.auth.conftest import PASSWORD, bearer, reseller_login
+
+FRAMEWORK = {"static", "api-docs.openapi_json", "api-docs.openapi_redoc"}
+CUSTOM_ROLE = frozenset({"customers.view", "support.tickets"})
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in FRAMEWORK:
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method, view
+
+
+def _path(rule) -> str:
+    return re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "999999" if m.group(1) == "int" else "nothing", rule.rule)
+
+
+def test_every_route_declares_its_access(app):
+    undeclared = [f"{m} {r.rule}" for r, m, view in _routes(app) if not hasattr(view, "backhaul_access")]
+    assert undeclared == []
+
+
+def _call(client, method, path, headers):
+    return client.open(path, method=method, json={}, headers=headers)
+
+
+def _expected(access, kind, granted) -> str:
+    if access["public"]:
+        return "open"
+    if kind is None:
+        return "401"
+    if access["kinds"] and kind not in access["kinds"]:
+        return "403"
+    if access["permission"] and access["permission"] not in granted:
+        return "403"
+    return "allowed"
+
+
+def _check(app, client, headers, kind, granted):
+    wrong = []
+    for rule, method, view in _routes(app):
+        access = view.backhaul_access
+        if access["public"] or rule.rule.endswith("/logout"):
+            continue  # open by design; logout would end the session under test (checked elsewhere)
+        expected = _expected(access, kind, granted)
+        status = _call(client, method, _path(rule), headers).status_code
+        ok = {"401": status == 401, "403": status == 403, "allowed": status not in (401, 403)}[expected]
+        if not ok:
+            wrong.append(f"{method} {rule.rule}: expected {expected}, got {status}")
+    return wrong
+
+
+@pytest.mark.parametrize("role", [*BUILTIN_ROLES, "custom"])
+def test_reseller_roles(app, db, accounts, role):
+    from app.services.auth import users
+    from tenants import tenant_context
+
+    if role == "custom":
+        acc = accounts(role="Readonly")
+        with db.session() as s, tenant_context(acc.tenant):
+            users.create_role(s, name="Helpdesk", permissions_=sorted(CUSTOM_ROLE))
+            users.update_user(s, acc.user_id, role="Helpdesk")
+        granted = CUSTOM_ROLE
+    else:
+        acc = accounts(role=role)
+        granted = BUILTIN_ROLES[role]
+    client = app.test_client()
+    token = reseller_login(client, acc).get_json()["token"]
+    assert _check(app, client, bearer(token, acc.host), "user", granted) == []
+
+
+def test_readonly_holds_read_permissions_only():
+    assert all(p.endswith((".view", ".reports")) for p in BUILTIN_ROLES["Readonly"])
+    assert BUILTIN_ROLES["Admin"] == frozenset(PERMISSIONS)
+
+
+def test_customer_and_signed_out(app, accounts):
+    acc = accounts()
+    client = app.test_client()
+    token = client.post("/portal/auth/login", json={"portal_id": acc.portal_id, "password": PASSWORD},
+                        headers={"Host": acc.host}).get_json()["token"]
+    assert _check(app, client, bearer(token, acc.host), "customer", frozenset({"self.view", "self.edit"})) == []
+    assert _check(app, app.test_client(), {"Host": acc.host}, None, frozenset()) == []
+
+
+def test_staff_on_the_console(app, staff):
+    client = app.test_client()
+    console = "console.test.example"
+    token = client.post("/console/auth/login", json={"email": staff, "password": PASSWORD},
+                        headers={"Host": console}).get_json()["token"]
+    assert _check(app, client, bearer(token, console), "staff", frozenset(PERMISSIONS)) == []
