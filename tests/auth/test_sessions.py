@@ -90,3 +90,20 @@ def test_login_history_records_successes_and_failures(client, accounts):
     history = client.get("/reseller/auth/login-history", headers=bearer(token, acc.host)).get_json()
     assert [(h["success"], h["reason"]) for h in history[:2]] == [(True, "ok"), (False, "wrong password")]
     assert history[0]["ip"] == "127.0.0.1"
+
+
+def test_a_new_device_gets_an_alert_a_known_one_does_not(app, db, accounts):
+    from sqlalchemy import select
+
+    from app.models import Outbox
+
+    acc = accounts()
+    laptop = app.test_client()
+    assert reseller_login(laptop, acc).status_code == 200  # the very first device: nothing to compare with
+    assert reseller_login(laptop, acc).status_code == 200  # same device (its cookie): no alert
+    phone = app.test_client()
+    assert reseller_login(phone, acc).status_code == 200
+    with db.session() as s, tenant_context(acc.tenant):
+        alerts = s.execute(select(Outbox).where(Outbox.template == "security/new_device")).scalars().all()
+    assert len(alerts) == 1 and alerts[0].to_address == acc.username
+    assert "127.0.0.1" in alerts[0].body_text
