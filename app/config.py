@@ -13,6 +13,8 @@
 | BACKHAUL_WEB_WORKERS / BACKHAUL_WORKER_THREADS | 2 / 4 | web processes, worker threads |
 | BACKHAUL_DB_POOL_SIZE | 5 | connections per process |
 | BACKHAUL_LOG_LEVEL | INFO | |
+| BACKHAUL_SMTP_URL | (none: `backhaul run` catches it) | smtp://user:pass@host, smtp+starttls://…:587, smtps://…:465 |
+| BACKHAUL_MAIL_FROM | Backhaul <no-reply@<base domain>> | the From address of every e-mail |
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Settings:
     worker_threads: int = 4
     db_pool_size: int = 5
     log_level: str = "INFO"
+    smtp_url: str | None = None
+    mail_from: str = "Backhaul <no-reply@localhost>"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -71,6 +75,8 @@ class Settings:
             worker_threads=_int(env, "BACKHAUL_WORKER_THREADS", 4),
             db_pool_size=_int(env, "BACKHAUL_DB_POOL_SIZE", 5),
             log_level=(env.get("BACKHAUL_LOG_LEVEL") or "INFO").upper(),
+            smtp_url=env.get("BACKHAUL_SMTP_URL") or None,
+            mail_from=env.get("BACKHAUL_MAIL_FROM") or f"Backhaul <no-reply@{base_domain}>",
         )
 
     def with_urls(self, database_url: str, redis_url: str | None) -> Settings:

@@ -21,13 +21,19 @@ from app.db import Database, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = secrets.token_hex(4)
+DATA_DIR = Path(os.environ.get("BACKHAUL_TEST_DATA_DIR", ROOT / ".test-data"))
+QUEUE_NAMESPACE = f"backhaul-test-{RUN_ID}"
+
+# Set before any test module is imported: `worker.broker` builds the process's broker at import, and
+# its jobs (e-mails queued by the code under test) must land in this run's own namespace, in the
+# Redis of this run, never in the default namespace of a Backhaul running on the same machine.
+os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or embedded.ensure_redis(DATA_DIR)
+os.environ["BACKHAUL_QUEUE_NAMESPACE"] = QUEUE_NAMESPACE
 
 
 def _server_urls() -> tuple[str, str]:
-    data_dir = Path(os.environ.get("BACKHAUL_TEST_DATA_DIR", ROOT / ".test-data"))
-    database_url = os.environ.get("DATABASE_URL") or embedded.ensure_postgres(data_dir)
-    redis_url = os.environ.get("REDIS_URL") or embedded.ensure_redis(data_dir)
-    return sqlalchemy_url(database_url), redis_url
+    database_url = os.environ.get("DATABASE_URL") or embedded.ensure_postgres(DATA_DIR)
+    return sqlalchemy_url(database_url), os.environ["REDIS_URL"]
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +65,13 @@ def database_url(server_urls):
 
 @pytest.fixture(scope="session")
 def redis_url(server_urls):
-    return server_urls[1]
+    yield server_urls[1]
+    import redis
+
+    client = redis.Redis.from_url(server_urls[1])
+    keys = list(client.scan_iter(f"{QUEUE_NAMESPACE}*"))
+    if keys:  # this run's queues: nothing of it should outlive the run
+        client.delete(*keys)
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +85,7 @@ def test_env(database_url, redis_url, tmp_path_factory) -> dict:
         "BACKHAUL_CONSOLE_HOST": "console.test.example",
         "SECRET_KEY": "test-secret-" + RUN_ID,
         "BACKHAUL_TRUSTED_PROXIES": "10.0.0.0/8",
-        "BACKHAUL_QUEUE_NAMESPACE": f"backhaul-test-{RUN_ID}",
+        "BACKHAUL_QUEUE_NAMESPACE": QUEUE_NAMESPACE,
     }
 
 

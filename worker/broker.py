@@ -41,5 +41,15 @@ def database() -> Database:
     return db
 
 
-broker = build_broker(settings().redis_url)
+def _redis_url() -> str:
+    """Only Redis is needed to declare actors; the database is resolved when a job first runs."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    from app import embedded
+
+    return embedded.ensure_redis(Settings.from_env().data_dir)
+
+
+broker = build_broker(_redis_url())
 dramatiq.set_broker(broker)

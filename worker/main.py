@@ -2,4 +2,7 @@
 
 from worker.broker import broker, database  # noqa: F401  (the broker must exist before the actors)
 
+# isort: split
+from worker.actors import email  # noqa: F401
+
 database()

@@ -1,5 +1,8 @@
 """`backhaul run`: migrate, (optionally) seed the demo, then serve web and worker in the foreground.
 
+With no BACKHAUL_SMTP_URL, a mail catcher (`app.mailcatcher`) runs beside them and web and worker send
+to it, so that mail sent on a development machine lands in `<data dir>/mail/` instead of being lost.
+
 The children share our process group, so Ctrl-C in the terminal reaches all of them; when one exits,
 the others are stopped too, and the command exits with its code.
 """
@@ -33,6 +36,22 @@ def _child_env(settings) -> dict:
     env.update(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
                SECRET_KEY=settings.secret_key, BACKHAUL_DATA_DIR=str(settings.data_dir))
     return env
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _mail_catcher(settings, env: dict) -> dict[str, subprocess.Popen]:
+    """Start the mail catcher when no SMTP server is configured, and point the children's mail at it."""
+    if settings.smtp_url:
+        return {}
+    port = _free_port("127.0.0.1")
+    env["BACKHAUL_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    return {"mail": subprocess.Popen([sys.executable, "-m", "app.mailcatcher", "--port", str(port),
+                                      "--dir", str(settings.data_dir / "mail")], env=env)}
 
 
 def _stop(children: dict[str, subprocess.Popen], interrupted: bool, grace: float = 10.0) -> None:
@@ -81,6 +100,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
         summary = seed_demo(runtime)
 
     env = _child_env(settings)
+    mail = _mail_catcher(settings, env)
     children = {
         "web": subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
@@ -95,6 +115,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
             env=env,
         ),
     }
+    children.update(mail)
     _banner(settings, host, port, summary)
 
     stopping = False
@@ -131,9 +152,22 @@ def _banner(settings, host: str, port: int, summary) -> None:
     out.print(f"API reference:      http://{settings.console_host}:{port}/api/docs "
               f"(OpenAPI at /api/openapi.json)")
     out.print(f"Health:             http://{shown}:{port}/healthz · /readyz")
+    out.print(f"E-mail:             {_mail_destination(settings)}")
     if summary:
         from app.cli.demo import print_summary
 
-        out.print("Demo resellers:")
-        print_summary(summary, port)
+        print_summary(summary, settings.console_host, port)
     out.print("Press Ctrl-C to stop.")
+
+
+def _mail_destination(settings) -> str:
+    if not settings.smtp_url:
+        return f"caught into {settings.data_dir / 'mail'}/*.eml (set BACKHAUL_SMTP_URL to send it)"
+    from rich.markup import escape
+
+    from app.services.notifications.smtp import NotConfigured, Server
+
+    try:
+        return f"sent through {Server.from_url(settings.smtp_url)}"
+    except NotConfigured as exc:
+        return f"[bold red]{escape(str(exc))}[/bold red]"

@@ -1,0 +1,293 @@
+"""The outbox: a message is a row written in the transaction of the event that causes it.
+
+Why a row and not a direct send: the e-mail must exist exactly when the event does. The row commits or
+rolls back with the lockout, the reset token or the new account; only once the transaction has
+committed is the send job enqueued (nothing is enqueued for a rollback, so no mail describes an event
+that never happened). The job then sends the row, marks it sent and commits; a row already sent is never
+sent again, so running a job twice, or re-enqueueing everything still pending after a crash (`flush`),
+is harmless.
+
+Where the row lives follows the tenant context, as everything else does: a tenant's `outbox` (in its
+schema, found through the transaction's `search_path`) when a tenant is current, `public.platform_outbox`
+for the master ISP's staff otherwise. Outbox ids are per schema, so the same id exists in many tenants:
+the job carries the tenant (the worker's tenant middleware puts it in the message), and a job can only
+ever see the rows of the tenant it runs in.
+
+The message is rendered when it is queued, not when it is sent, so what goes out is what the event saw
+(a name or a brand changed a minute later does not rewrite it). `channel` is always `email` for now;
+other channels will be other senders of the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import formataddr, parseaddr
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from app.config import Settings
+from app.models import Outbox, PlatformOutbox
+from app.models.base import utcnow
+from app.services.errors import Invalid
+from app.services.notifications import smtp
+from tenants import Tenant, current_tenant, tenant_context
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "themes" / "base" / "templates"
+PLATFORM_BRAND = "Backhaul"
+MAX_ATTEMPTS = 6  # the worker's actors allow 5 retries: 6 attempts in all
+_QUEUED = "backhaul.outbox.queued"  # session.info key: rows waiting for their transaction to commit
+
+OutboxRow = Outbox | PlatformOutbox
+
+
+class DeliveryFailed(Exception):
+    """The server could not take the message now; it stays pending and the job is retried."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+# -- rendering ----------------------------------------------------------------------------------------
+
+@cache
+def _environment() -> jinja2.Environment:
+    """The template environment: the base theme only, until the theme chain (tenant → parent → base)
+    arrives; swapping this one function is all that will take. Undefined names fail loudly, so a
+    missing context value stops the event instead of sending an e-mail with a hole in it."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    environment.filters["when"] = _when
+    environment.filters["duration"] = _duration
+    return environment
+
+
+def _when(value: datetime | str) -> str:
+    """A moment as people read it, in UTC and saying so (the tenant's time zone comes with the edges)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    if hours and not rest:
+        return f"{hours} hour{'s' if hours > 1 else ''}"
+    return f"{int(minutes)} minute{'s' if minutes != 1 else ''}"
+
+
+def render(template: str, context: dict) -> Rendered:
+    """Subject, text and HTML of `email/<template>`; the subject is one line whatever the template does."""
+    environment = _environment()
+
+    def one(suffix: str) -> str:
+        return environment.get_template(f"email/{template}{suffix}").render(context)
+
+    try:
+        html_template = environment.get_template(f"email/{template}.html")
+    except jinja2.TemplateNotFound:  # a text-only e-mail; an error inside an HTML template still raises
+        html = None
+    else:
+        html = html_template.render(context)
+    return Rendered(subject=" ".join(one(".subject.txt").split()), text=one(".txt"), html=html)
+
+
+def brand(tenant: Tenant | None) -> str:
+    return tenant.name if tenant is not None else PLATFORM_BRAND
+
+
+# -- queueing -----------------------------------------------------------------------------------------
+
+def queue_email(session: Session, *, to: str, template: str, context: dict) -> OutboxRow:
+    """Write the e-mail into the current tenant's outbox (the platform's without a tenant), in the
+    session's transaction; it is enqueued for sending when, and only if, that transaction commits."""
+    tenant = current_tenant()
+    address = _recipient(to)
+    values = {**context, "brand": brand(tenant)}
+    rendered = render(template, values)
+    row = _model(tenant)(channel="email", template=template, to_address=address, subject=rendered.subject,
+                         body_text=rendered.text, body_html=rendered.html, context=_jsonable(values))
+    session.add(row)
+    session.flush()  # the id is what the job will carry
+    _remember(session, tenant, row.id)
+    return row
+
+
+def _model(tenant: Tenant | None) -> type[OutboxRow]:
+    return Outbox if tenant is not None else PlatformOutbox
+
+
+def _recipient(to: str) -> str:
+    name, address = parseaddr(to)
+    if "@" not in address or any(c in to for c in "\r\n"):
+        raise Invalid(f"{to!r} is not an e-mail address")
+    return formataddr((name, address)) if name else address
+
+
+def _jsonable(values: dict) -> dict:
+    """The context as stored for the record: dates and the like as text."""
+    return json.loads(json.dumps(values, default=str))
+
+
+@dataclass(frozen=True)
+class _Queued:
+    tenant: Tenant | None
+    outbox_id: int
+    scope: SessionTransaction | None  # the savepoint, or the transaction, the row was written in
+
+
+def _remember(session: Session, tenant: Tenant | None, outbox_id: int) -> None:
+    scope = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_QUEUED, []).append(_Queued(tenant, outbox_id, scope))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    """The rows are in the database for good: hand them to the worker. A failure here (Redis down) must
+    not look like a failed commit to the caller, whose event did happen: the row stays pending and
+    `flush` picks it up. SQLAlchemy fires this for a released savepoint too, whose rows are not
+    committed yet: those wait for the outermost commit."""
+    if session.in_nested_transaction():
+        return
+    for queued in session.info.pop(_QUEUED, ()):
+        try:
+            dispatch(queued.tenant, queued.outbox_id)
+        except Exception:
+            log.exception("outbox %s of %s committed but not enqueued; `backhaul outbox flush` will retry it",
+                          queued.outbox_id, queued.tenant.code if queued.tenant else "the platform")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back savepoint takes its rows with it; a rolled-back transaction takes them all."""
+    queued = session.info.get(_QUEUED)
+    if queued:
+        session.info[_QUEUED] = [q for q in queued if not _within(q.scope, previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unfinished(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without a commit (closed, or its connection lost) sent nothing."""
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)
+
+
+def _within(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while scope is not None:
+        if scope is ended:
+            return True
+        scope = scope.parent
+    return False
+
+
+def dispatch(tenant: Tenant | None, outbox_id: int) -> None:
+    """Enqueue the send job of one row, inside the tenant's context (the tenant travels in the message).
+
+    The worker's actors are imported here, at the first send, rather than at the top: the services stay
+    importable (and testable) without a broker, and a process that never sends mail never builds one.
+    This is the one place where a service reaches into `worker/`.
+    """
+    from worker.actors import email as actors
+
+    actor = actors.send_tenant_email if tenant is not None else actors.send_platform_email
+    with tenant_context(tenant):
+        actor.send(outbox_id)
+
+
+def flush(session: Session, *, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Enqueue again every row of the current outbox still pending after `older_than` (a crash between
+    commit and enqueue, a Redis outage, a job lost); sending is idempotent, so a duplicate is harmless.
+    Returns how many were enqueued."""
+    tenant = current_tenant()
+    model = _model(tenant)
+    ids = session.execute(
+        select(model.id).where(model.status == "pending", model.created_at < func.now() - older_than)
+        .order_by(model.id)
+    ).scalars().all()
+    for outbox_id in ids:
+        dispatch(tenant, outbox_id)
+    return len(ids)
+
+
+# -- sending ------------------------------------------------------------------------------------------
+
+def send_pending(session: Session, outbox_id: int, *, settings: Settings, max_attempts: int = MAX_ATTEMPTS) -> str:
+    """Send one row of the current outbox if it is still pending; returns "sent", "skipped" or "failed".
+
+    The row is locked (SKIP LOCKED: a second job for the same row, running at the same moment, skips it
+    rather than waiting to send it again) and the outcome is committed here, because the SMTP
+    conversation is outside the transaction and its result must be durable before anything else
+    happens. A failure the server may get over raises DeliveryFailed, after recording the attempt, for
+    the worker to retry with backoff; the last attempt, or a permanent refusal, marks the row failed.
+    """
+    model = _model(current_tenant())
+    row = session.execute(
+        select(model).where(model.id == outbox_id).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None or row.status != "pending":
+        session.commit()
+        return "skipped"
+    try:
+        smtp.send(_message(row, settings), settings.smtp_url)
+    except (OSError, smtplib.SMTPException, smtp.NotConfigured) as exc:
+        return _record_failure(session, row, exc, max_attempts)
+    row.status, row.sent_at, row.attempts, row.last_error = "sent", utcnow(), row.attempts + 1, None
+    if row.template in CARRIES_SECRETS:
+        _redact(row)
+    session.commit()
+    return "sent"
+
+
+# Messages whose body holds a live credential (a reset link): once delivered, the database keeps no copy.
+CARRIES_SECRETS = frozenset({"security/password_reset"})
+REDACTED = "[removed after delivery: it contained a single-use link]"
+
+
+def _redact(row: OutboxRow) -> None:
+    row.body_text = REDACTED
+    row.body_html = None
+    row.context = {k: v for k, v in row.context.items() if k not in ("reset_url", "token")}
+
+
+def _record_failure(session: Session, row: OutboxRow, exc: BaseException, max_attempts: int) -> str:
+    row.attempts += 1
+    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    final = row.attempts >= max_attempts or smtp.is_permanent(exc)
+    if final:
+        row.status = "failed"
+    session.commit()
+    if final:
+        log.error("outbox %s to %s failed for good after %s attempt(s): %s", row.id, row.to_address,
+                  row.attempts, row.last_error)
+        return "failed"
+    raise DeliveryFailed(f"outbox {row.id}: attempt {row.attempts} of {max_attempts}: {row.last_error}") from exc
+
+
+def _message(row: OutboxRow, settings: Settings):
+    """The e-mail of a row. A tenant's mail shows the tenant's brand as the sender's name (white label),
+    at the configured address; its Message-ID is fixed per row, so a rare duplicate can be recognised."""
+    name, address = parseaddr(settings.mail_from)
+    tenant = current_tenant()
+    sender = formataddr((row.context.get("brand") or name, address)) if tenant is not None else settings.mail_from
+    scope = tenant.code.lower().replace("_", "-") if tenant is not None else "platform"
+    domain = address.rpartition("@")[2] or "localhost"
+    return smtp.build_message(sender=sender, to=row.to_address, subject=row.subject, text=row.body_text,
+                              html=row.body_html, message_id=f"<outbox.{row.id}.{scope}@{domain}>")
