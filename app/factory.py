@@ -12,6 +12,7 @@ from app.config import Settings
 from app.db import Database
 from app.logging import configure_logging
 from app.state import State
+from app.web.proxy import TrustedProxies
 from tenants import registry
 
 THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     auth.init_app(app)
     errors.init_app(app)
     pages.init_app(app)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)
     return app

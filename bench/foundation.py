@@ -15,7 +15,8 @@ It measures three figures, each against its goal:
    `TenantDirectory.by_host` (cache invalidated before every call) is reported for 1 vs L tenants too.
 
 Everything runs in scratch databases `backhaul_bench_<random>_<label>` created on the server of
-`--database-url` and dropped at the end, even on error or Ctrl-C; servers listen on loopback only.
+`--database-url` and dropped at the end, even on error or Ctrl-C; servers listen on loopback only. The
+generic helpers (scratch databases, gunicorn, statistics) are in `bench/common.py`.
 
 Run from the repository root:
 
@@ -33,31 +34,44 @@ import json
 import math
 import os
 import platform
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
+from common import (
+    BASE_DOMAIN,
+    ROOT,
+    BenchError,
+    Server,
+    _sigterm_as_exit,
+    add_connection_args,
+    backhaul_cli,
+    child_env,
+    gunicorn,
+    log,
+    migrated_database,
+    ms,
+    platform_host,
+    print_table,
+    server_version,
+    settle,
+    stats,
+    timed,
+    write_json,
+)
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
-from app.db import Database, make_engine, sqlalchemy_url
+from app.db import Database
 from app.services import tenants as tenant_service
 from migrations import runner
-from tenants import registry
 from tenants.registry import TenantDirectory
-from tenants.schema import subdomain_for_code
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE_DOMAIN = "bench.test"
 PORTAL_PATH = "/api/v1/portal"
 PROVISION_GOAL_S = 1.0
 LATENCY_RATIO_GOAL = 1.1
@@ -69,100 +83,10 @@ QUICK = {"provisions": 5, "tenants": 20, "latency_tenants": 50, "requests": 300,
          "lookups": 300}
 
 
-class BenchError(RuntimeError):
-    """Something the benchmark relies on did not behave (a failed request, a wrong count...)."""
-
-
 # -- small helpers ---------------------------------------------------------------------------------
-def log(message: str) -> None:
-    """Progress on stderr, so stdout carries only the summary."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def stats(samples: list[float]) -> dict:
-    """Median first (robust to the odd GC pause or scheduler hiccup on a shared 2-core box)."""
-    ordered = sorted(samples)
-    pct = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
-    return {"n": len(ordered), "median": statistics.median(ordered), "mean": statistics.fmean(ordered),
-            "p90": pct[89], "p99": pct[98], "min": ordered[0], "max": ordered[-1]}
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - started, result
-
-
 def tenant_code(number: int) -> str:
     """Codes of equal length everywhere, so responses of the 1- and L-tenant servers are the same size."""
     return f"BENCH_{number:05d}"
-
-
-def platform_host(code: str) -> str:
-    return f"{subdomain_for_code(code)}.{BASE_DOMAIN}"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _sigterm_as_exit(signum, _frame) -> None:
-    """Turn SIGTERM into SystemExit so the `finally` blocks drop the scratch databases."""
-    raise SystemExit(128 + signum)
-
-
-# -- scratch databases -----------------------------------------------------------------------------
-@contextlib.contextmanager
-def scratch_database(admin_url: str, label: str) -> Iterator[str]:
-    """A new, empty database on the admin URL's server; dropped (FORCE) whatever happens."""
-    name = f"backhaul_bench_{secrets.token_hex(4)}_{label}"
-    admin = create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        log(f"created database {name}")
-        try:
-            yield make_url(sqlalchemy_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            log(f"dropped database {name}")
-    finally:
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def migrated_database(admin_url: str, label: str) -> Iterator[tuple[str, Database]]:
-    """Scratch database with `public` at head and the registry bound to it, as the app would have it."""
-    with scratch_database(admin_url, label) as url:
-        engine = make_engine(url)
-        try:
-            runner.upgrade_public(engine)
-            registry.bind(engine, listen=False)  # no LISTEN thread: it would outlive the dropped database
-            yield url, Database(engine)
-        finally:
-            engine.dispose()
-
-
-def settle(url: str) -> None:
-    """VACUUM ANALYZE after bulk provisioning, so autovacuum does not wake up mid-measurement."""
-    engine = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("VACUUM (ANALYZE)")
-    finally:
-        engine.dispose()
-
-
-def server_version(admin_url: str) -> str:
-    engine = create_engine(sqlalchemy_url(admin_url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text("SHOW server_version")).scalar_one()
-    finally:
-        engine.dispose()
 
 
 # -- tenants ---------------------------------------------------------------------------------------
@@ -210,22 +134,6 @@ def time_upgrade(engine: Engine, jobs: int, expect_changed: int) -> float:
     return seconds
 
 
-def child_env(db_url: str, redis_url: str, data_dir: Path) -> dict:
-    """What a deployment would set; SECRET_KEY and the data folder keep the app out of the repo."""
-    env = dict(os.environ)
-    env.update(DATABASE_URL=db_url, REDIS_URL=redis_url, BACKHAUL_BASE_DOMAIN=BASE_DOMAIN,
-               SECRET_KEY="bench-secret-not-for-production", BACKHAUL_DATA_DIR=str(data_dir))
-    return env
-
-
-def backhaul_cli() -> list[str]:
-    """The `backhaul` entry point of this interpreter's environment (fallback: the same via -c)."""
-    script = Path(sys.executable).with_name("backhaul")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from app.cli import main; main()"]
-
-
 def time_cli_upgrade(env: dict, jobs: int, expect_changed: int) -> float:
     """Wall time of the real command, process start-up and imports included."""
     argv = [*backhaul_cli(), "db", "upgrade", "--jobs", str(jobs), "-q"]
@@ -260,60 +168,6 @@ def bench_upgrade(db: Database, count: int, env: dict | None) -> dict:
 
 
 # -- figure 3 --------------------------------------------------------------------------------------
-@dataclass
-class Server:
-    """One gunicorn serving `app:create_app()` on a loopback port."""
-
-    proc: subprocess.Popen
-    port: int
-    log_path: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_ready(server: Server, timeout: float = 30.0) -> None:
-    """Poll /healthz until it answers: the worker has imported the app and can serve."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise BenchError(f"gunicorn exited with {server.proc.returncode}:\n{server.log_tail()}")
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.1)
-    raise BenchError(f"gunicorn on port {server.port} not ready after {timeout:.0f} s:\n{server.log_tail()}")
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict, log_dir: Path, label: str) -> Iterator[Server]:
-    """One worker like `backhaul run` uses (gthread: keep-alive works); stopped by its pid at the end."""
-    port = free_port()
-    log_path = log_dir / f"gunicorn-{label}.log"
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-            "--worker-class", "gthread", "--threads", "4", "--keep-alive", "60", "app:create_app()"]
-    with log_path.open("w") as log_file:
-        proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    server = Server(proc, port, log_path)
-    try:
-        wait_ready(server)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 class PortalProbe:
     """Keep-alive HTTP client asking one server for one tenant's portal; a call is one timed request."""
 
@@ -464,11 +318,6 @@ def bench_latency(stack: contextlib.ExitStack, opts: argparse.Namespace, large: 
 
 
 # -- report ----------------------------------------------------------------------------------------
-def _ms(seconds: float) -> str:
-    """Milliseconds, or microseconds for the in-memory cache hits that would show as 0.000 ms."""
-    return f"{seconds * 1000:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} µs"
-
-
 def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
     """(figure, result, goal, verdict) for each line of the table."""
     prov, up, lat = results["provision"], results["upgrade"], results["latency"]
@@ -493,17 +342,17 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
             ("   CLI `backhaul db upgrade --jobs 2 -q`, no-op", f"{up['cli_noop_jobs2_s']:.2f} s", "", ""),
         ]
     rows += [
-        (f"3. GET {PORTAL_PATH} median, 1 tenant", _ms(http_["small"]["median"]), "", ""),
-        (f"   GET {PORTAL_PATH} median, {big} tenants", _ms(http_["large"]["median"]), "", ""),
+        (f"3. GET {PORTAL_PATH} median, 1 tenant", ms(http_["small"]["median"]), "", ""),
+        (f"   GET {PORTAL_PATH} median, {big} tenants", ms(http_["large"]["median"]), "", ""),
         (f"   latency ratio {big} / 1 tenants", f"{http_['ratio']:.3f}", "<= 1.1", verdict[lat["goal_met"]]),
         ("   median over rounds of the per-round ratio", f"{http_['paired_ratio']:.3f}", "",
          "drift-resistant check"),
-        (f"   p90: 1 / {big} tenants", f"{_ms(http_['small']['p90'])} / {_ms(http_['large']['p90'])}", "", ""),
+        (f"   p90: 1 / {big} tenants", f"{ms(http_['small']['p90'])} / {ms(http_['large']['p90'])}", "", ""),
         (f"   by_host uncached median, 1 / {big} tenants",
-         f"{_ms(look['uncached']['small']['median'])} / {_ms(look['uncached']['large']['median'])}", "",
+         f"{ms(look['uncached']['small']['median'])} / {ms(look['uncached']['large']['median'])}", "",
          f"ratio {look['uncached']['ratio']:.3f} (paired {look['uncached']['paired_ratio']:.3f})"),
         (f"   by_host cached median, 1 / {big} tenants",
-         f"{_ms(look['cached']['small']['median'])} / {_ms(look['cached']['large']['median'])}", "",
+         f"{ms(look['cached']['small']['median'])} / {ms(look['cached']['large']['median'])}", "",
          f"ratio {look['cached']['ratio']:.3f} (paired {look['cached']['paired_ratio']:.3f})"),
     ]
     return rows
@@ -513,12 +362,7 @@ def print_summary(results: dict) -> None:
     env = results["environment"]
     print(f"\nBackhaul foundation benchmark ({env['mode']} run; PostgreSQL {env['postgres']}, "
           f"Python {env['python']}, {env['cpus']} CPUs)")
-    rows = [("figure", "result", "goal", "verdict"), *summary_rows(results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for number, row in enumerate(rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        if number == 0:
-            print("  ".join("-" * width for width in widths))
+    print_table([("figure", "result", "goal", "verdict"), *summary_rows(results)])
     reconnects = results["latency"]["http"]["reconnects"]
     print(f"(HTTP: {results['latency']['http']['small']['n']} timed requests per server after warm-up, one "
           f"keep-alive connection each; reconnects {reconnects}. Total run {results['total_s']:.0f} s.)")
@@ -528,10 +372,7 @@ def print_summary(results: dict) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL")
-                        or "postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="server (and a database to connect to) where scratch databases are created")
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15")
+    add_connection_args(parser)
     parser.add_argument("--quick", action="store_true", help="small smoke run (" +
                         ", ".join(f"{k}={v}" for k, v in QUICK.items()) + ")")
     parser.add_argument("--provisions", type=int, help=f"figure 1 runs (default {FULL['provisions']})")
@@ -577,9 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run(opts)
     print_summary(results)
     if opts.json:
-        opts.json.parent.mkdir(parents=True, exist_ok=True)
-        opts.json.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"results written to {opts.json}")
+        write_json(opts.json, results)
     return 0
 
 

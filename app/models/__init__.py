@@ -14,6 +14,7 @@ from app.models.identity import (
     Role,
     User,
 )
+from app.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from app.models.public import (
     AuditEvent,
     Domain,
@@ -31,7 +32,8 @@ from app.models.tenant import Counter, Customer, Setting
 
 __all__ = [
     "ActivityEvent", "ApiKey", "AuditEvent", "AuthSession", "BackupCode", "Counter", "Customer", "Domain",
-    "KnownDevice", "LoginEvent", "Outbox", "PlatformOutbox", "PortalAccount", "PortalId", "PublicBase",
+    "KnownDevice", "LoginEvent", "OAuthClient", "OAuthCode", "OAuthToken", "Outbox", "PlatformOutbox",
+    "PortalAccount", "PortalId", "PublicBase",
     "ResetToken", "Role", "Setting", "StaffBackupCode", "StaffKnownDevice", "StaffLoginEvent", "StaffResetToken",
     "StaffSession", "StaffUser", "Tenant", "TenantBase", "User",
 ]

@@ -69,7 +69,7 @@ class AuthSession(SessionColumns, TenantBase):
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("principal_kind IN ('user', 'customer')", name="principal_kind"),
-        Index("ix_sessions_principal", "principal_kind", "principal_id"),
+        Index("ix_sessions_principal", "principal_kind", "principal_id", postgresql_where=text("revoked_at IS NULL")),
     )
 
 

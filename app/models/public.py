@@ -108,7 +108,8 @@ class StaffUser(Credentials, PublicBase):
 
 class StaffSession(SessionColumns, PublicBase):
     __tablename__ = "staff_sessions"
-    __table_args__ = (Index("ix_staff_sessions_principal", "principal_kind", "principal_id"),)
+    __table_args__ = (Index("ix_staff_sessions_principal", "principal_kind", "principal_id",
+                            postgresql_where=text("revoked_at IS NULL")),)
 
 
 class StaffLoginEvent(LoginEventColumns, PublicBase):

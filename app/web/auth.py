@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, StaffSession
@@ -66,13 +66,20 @@ register_resolver("bhs", _session_principal)
 register_resolver("bhk", api_keys.resolve)
 
 
+def _view_is_public() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "backhaul_access", {}).get("public"))
+
+
 def _credential() -> tuple[str | None, bool]:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip(), True
+        if not _view_is_public():
             raise Unauthenticated("use 'Authorization: Bearer <token>'")
-        return value.strip(), True
+        # a public endpoint may take other schemes for itself: OAuth clients authenticate with HTTP Basic
     return request.cookies.get(SESSION_COOKIE), False
 
 

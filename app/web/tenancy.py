@@ -32,7 +32,7 @@ def resolve_request() -> None:
         return
     st = state()
     host = request_host(request.headers.get("Host"), request.headers.get("X-Forwarded-Host"),
-                        request.remote_addr, st.settings.trusted_proxies)
+                        request.environ.get("backhaul.peer", request.remote_addr), st.settings.trusted_proxies)
     g.host = host
     if host is not None and host == st.settings.console_host:
         g.realm = "console"

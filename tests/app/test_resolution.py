@@ -103,3 +103,30 @@ def _eventually(check, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def test_client_address_and_scheme_only_from_a_trusted_proxy(client, make_tenant, db):
+    from app.services.auth import users
+    from tenants import tenant_context
+    from tests.auth.conftest import PASSWORD
+
+    tenant = make_tenant("PROXYIP")
+    with db.session() as s, tenant_context(tenant):
+        users.create_user(s, username="ops", email="ops@x.example", role="Admin", password=PASSWORD)
+    body = {"username": "ops", "password": PASSWORD}
+    forwarded = {"Host": "backend", "X-Forwarded-Host": host_of(tenant), "X-Forwarded-Proto": "https",
+                 "X-Forwarded-For": "203.0.113.50, 10.9.9.9"}
+    via_proxy = client.post("/reseller/auth/login", json=body, headers=forwarded,
+                            environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert via_proxy.status_code == 200
+    assert "Secure" in via_proxy.headers["Set-Cookie"]  # the client spoke HTTPS to the ingress
+    token = via_proxy.get_json()["token"]
+    history = client.get("/reseller/auth/login-history", headers={"Host": host_of(tenant),
+                                                                  "Authorization": f"Bearer {token}"}).get_json()
+    assert history[0]["ip"] == "203.0.113.50"  # the right-most hop that is not our proxy
+    direct = client.post("/reseller/auth/login", json=body, environ_base={"REMOTE_ADDR": "198.51.100.9"},
+                         headers={"Host": host_of(tenant), "X-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "https"})
+    assert direct.status_code == 200 and "Secure" not in direct.headers["Set-Cookie"]
+    history = client.get("/reseller/auth/login-history", headers={"Host": host_of(tenant),
+                                                                  "Authorization": f"Bearer {token}"}).get_json()
+    assert history[0]["ip"] == "198.51.100.9"

@@ -102,8 +102,27 @@ def test_a_new_device_gets_an_alert_a_known_one_does_not(app, db, accounts):
     assert reseller_login(laptop, acc).status_code == 200  # the very first device: nothing to compare with
     assert reseller_login(laptop, acc).status_code == 200  # same device (its cookie): no alert
     phone = app.test_client()
-    assert reseller_login(phone, acc).status_code == 200
+    from_phone = phone.post("/reseller/auth/login", json={"username": acc.username, "password": "Str0ng#Pass"},
+                            headers={"Host": acc.host, "User-Agent": "Mozilla/5.0 (Linux; Android 14) Mobile"})
+    assert from_phone.status_code == 200
     with db.session() as s, tenant_context(acc.tenant):
         alerts = s.execute(select(Outbox).where(Outbox.template == "security/new_device")).scalars().all()
     assert len(alerts) == 1 and alerts[0].to_address == acc.username
-    assert "127.0.0.1" in alerts[0].body_text
+    assert "127.0.0.1" in alerts[0].body_text and "Android 14" in alerts[0].body_text
+
+
+def test_a_script_without_cookies_is_recognised_and_not_alerted_each_time(app, db, accounts):
+    from sqlalchemy import func, select
+
+    from app.models import KnownDevice, Outbox
+
+    acc = accounts()
+    assert reseller_login(app.test_client(), acc).status_code == 200  # a browser, first
+    for _ in range(5):  # a script: a fresh client (no cookie jar) each time, same user agent and address
+        assert reseller_login(app.test_client(), acc).status_code == 200
+    with db.session() as s, tenant_context(acc.tenant):
+        alerts = s.execute(select(func.count()).select_from(Outbox)
+                           .where(Outbox.template == "security/new_device")).scalar_one()
+        rows = s.execute(select(func.count()).select_from(KnownDevice)).scalar_one()
+    assert alerts == 0  # same user agent and address as the browser's first sign-in
+    assert rows <= 50

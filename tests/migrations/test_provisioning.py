@@ -139,5 +139,6 @@ def test_delete_drops_schema_registry_and_portal_ids(db, make_tenant):
     with db.session() as s:
         assert s.get(PortalId, portal_id) is None
         assert s.execute(select(TenantRow).where(TenantRow.code == child.code)).first() is None
-        actions = s.execute(select(AuditEvent.action).where(AuditEvent.tenant_id == child.id)).scalars().all()
+        actions = s.execute(select(AuditEvent.action).where(AuditEvent.tenant_id == child.id)
+                            .order_by(AuditEvent.id)).scalars().all()
     assert actions == ["tenant.create", "tenant.delete"]

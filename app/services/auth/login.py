@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -127,31 +127,50 @@ def _fail(session, redis, realm, account, meta, dev, trusted, reason) -> None:
     raise InvalidCredentials("the sign-in name or password is not correct")
 
 
+MAX_KNOWN_DEVICES = 50
+
+
+def fingerprint(meta: RequestMeta) -> str:
+    """How a client that keeps no cookies (a script) is recognised: its user agent and address.
+
+    Good enough to not e-mail a "new device" alert on every sign-in of the same script, never enough
+    to be trusted past a lockout (anyone can send any user agent): only the cookie is.
+    """
+    return digest(f"fingerprint:{meta.user_agent or ''}|{meta.ip or ''}")
+
+
 def _succeed(session, realm, account, meta, dev, max_sessions) -> SignedIn:
     now = utcnow()
     lockout.clear(account)
     account.last_login_at = now
     device = meta.device if dev else secrets.token_urlsafe(24)
     dev = device_digest(device)
+    seen = fingerprint(meta)
     model = realm.known_device
-    had_devices = session.execute(
-        select(model.device).where(model.principal_kind == realm.kind, model.principal_id == account.id).limit(1)
-    ).first() is not None
-    new_device = not _known(session, realm, account.id, dev)
-    session.execute(
-        insert(model).values(principal_kind=realm.kind, principal_id=account.id, device=dev, first_seen_at=now,
-                             last_seen_at=now, user_agent=(meta.user_agent or "")[:400] or None)
-        .on_conflict_do_update(index_elements=[model.principal_kind, model.principal_id, model.device],
-                               set_={"last_seen_at": now})
-    )
+    known = session.execute(
+        select(model.device).where(model.principal_kind == realm.kind, model.principal_id == account.id)
+        .order_by(model.last_seen_at.desc())
+    ).scalars().all()
+    new_device = bool(known) and dev not in known and seen not in known
+    for digest_ in (dev, seen):
+        session.execute(
+            insert(model).values(principal_kind=realm.kind, principal_id=account.id, device=digest_,
+                                 first_seen_at=now, last_seen_at=now, user_agent=(meta.user_agent or "")[:400] or None)
+            .on_conflict_do_update(index_elements=[model.principal_kind, model.principal_id, model.device],
+                                   set_={"last_seen_at": now})
+        )
+    stale = [d for d in known if d not in (dev, seen)][MAX_KNOWN_DEVICES - 2:]
+    if stale:  # a client that never keeps its cookie must not grow this list without end
+        session.execute(delete(model).where(model.principal_kind == realm.kind, model.principal_id == account.id,
+                                            model.device.in_(stale)))
     limit = max_sessions or getattr(account, "max_sessions", None) or realm.default_max_sessions
     tenant = current_tenant()
     token, row = sessions.create(session, realm, account.id, tenant.id if tenant else None, meta,
                                  device_digest=dev, max_sessions=limit)
-    _event(session, realm, account.id, True, "new device" if new_device and had_devices else "ok", meta, dev)
-    if new_device and had_devices:
+    _event(session, realm, account.id, True, "new device" if new_device else "ok", meta, dev)
+    if new_device:
         _notify(session, realm, account, "security/new_device", meta)
-    return SignedIn(token=token, account=account, session=row, device=device, new_device=new_device and had_devices)
+    return SignedIn(token=token, account=account, session=row, device=device, new_device=new_device)
 
 
 def _notify(session, realm, account, template: str, meta: RequestMeta) -> None:

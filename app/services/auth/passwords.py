@@ -1,6 +1,7 @@
 """Password hashing (argon2id) and the password policy.
 
-Parameters: OWASP's minimum for argon2id, m=19 MiB, t=2, p=1 (about 25 ms a hash on one core here):
+Parameters: OWASP's minimum for argon2id, m=19 MiB, t=2, p=1 (30-40 ms a hash on one core here; see
+bench/identity.py):
 strong enough that a stolen hash costs an attacker real money per guess, cheap enough that a login is
 not a denial-of-service lever. Hashes made with weaker parameters are upgraded at the next login.
 """

@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_sessions')),
     schema='public'
     )
-    op.create_index('ix_staff_sessions_principal', 'staff_sessions', ['principal_kind', 'principal_id'], unique=False, schema='public')
+    op.create_index('ix_staff_sessions_principal', 'staff_sessions', ['principal_kind', 'principal_id'], unique=False, schema='public', postgresql_where=sa.text('revoked_at IS NULL'))
     op.create_table('staff_users',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),

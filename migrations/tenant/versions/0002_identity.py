@@ -114,7 +114,7 @@ def upgrade() -> None:
     sa.CheckConstraint("principal_kind IN ('user', 'customer')", name=op.f('ck_sessions_principal_kind')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sessions'))
     )
-    op.create_index('ix_sessions_principal', 'sessions', ['principal_kind', 'principal_id'], unique=False)
+    op.create_index('ix_sessions_principal', 'sessions', ['principal_kind', 'principal_id'], unique=False, postgresql_where=sa.text('revoked_at IS NULL'))
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('customer_id', sa.BigInteger(), nullable=False),
