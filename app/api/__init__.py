@@ -1,17 +1,25 @@
-"""The JSON API: one folder per resource, each with its blueprint and schemas."""
+"""The JSON API: one folder per resource, each with its blueprint(s) and schemas.
+
+Every `app/api/<resource>/routes.py` is registered: its `blp`, plus anything it lists in `BLUEPRINTS`.
+Adding a resource is adding a folder; nothing else needs editing (and no resource is forgotten).
+"""
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from app.api.auth import routes as auth
-    from app.api.console.routes import blp as console
-    from app.api.health.routes import blp as health
-    from app.api.oauth import routes as oauth
-    from app.api.portal.routes import blp as portal
-    from app.api.selfcare.routes import blp as selfcare
-    from app.api.users.routes import blp as users
-
-    for blp in (health, portal, auth.staff, auth.reseller, auth.customer, users, selfcare, console,
-                oauth.protocol, oauth.clients):
-        api.register_blueprint(blp)
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
+        if not info.ispkg:
+            continue
+        try:
+            routes = importlib.import_module(f"app.api.{info.name}.routes")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"app.api.{info.name}.routes":
+                continue  # a folder of shared schemas, not a resource
+            raise
+        for blueprint in getattr(routes, "BLUEPRINTS", None) or [routes.blp]:
+            api.register_blueprint(blueprint)

@@ -1,5 +1,6 @@
 """Models: `public` (platform-wide) and tenant (one copy per reseller schema)."""
 
+from app.models import catalogue, customers, provisioning  # noqa: F401  (their tables join the metadata)
 from app.models.base import PublicBase, TenantBase
 from app.models.identity import (
     ActivityEvent,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, String, Text, text
+from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Identity, Index, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,10 @@ class Tenant(Timestamps, PublicBase):
     status: Mapped[str] = mapped_column(String(20), default="Active", server_default="Active")
     status_reason: Mapped[str | None] = mapped_column(Text)
     customer_limit: Mapped[int | None]
+    # sub-reseller terms ("Sub-Reseller Creation" in the reseller journey); NULL allowed_services: every kind
+    commission_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    allowed_services: Mapped[list[str] | None] = mapped_column(ARRAY(String(20)))
+    inherited_branding: Mapped[bool] = mapped_column(default=True, server_default="true")
     settings: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
     domains: Mapped[list[Domain]] = relationship(back_populates="tenant", cascade="all, delete-orphan",

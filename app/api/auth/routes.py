@@ -284,3 +284,5 @@ def build(realm: Realm, prefix: str, login_schema, identifier: str, title: str) 
 staff = build(STAFF, "/console/auth", s.StaffLoginIn, "email", "Master ISP staff sign-in and account security")
 reseller = build(USER, "/reseller/auth", s.ResellerLoginIn, "username", "Reseller users' sign-in and account security")
 customer = build(CUSTOMER, "/portal/auth", s.CustomerLoginIn, "portal_id", "Customers' portal sign-in and security")
+
+BLUEPRINTS = [staff, reseller, customer]

@@ -199,3 +199,6 @@ def create_client(body):
 def delete_client(client_id):
     """Revoke a client: it can no longer authenticate, and every token it holds stops working now."""
     svc.revoke(db_session(), tenant_id=g.principal.tenant_id, client_id=client_id, actor=g.principal.actor)
+
+
+BLUEPRINTS = [protocol, clients]
