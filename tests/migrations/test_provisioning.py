@@ -92,11 +92,15 @@ def test_failing_tenant_stops_the_run_and_is_named(db, make_tenant):
     good, bad = make_tenant("GOOD"), make_tenant("BROKEN")
     with db.engine.begin() as conn:  # the version row is lost, so t0001 runs again and collides
         conn.execute(text(f'DELETE FROM "{bad.schema}".alembic_version'))
-    for jobs in (1, 2):
-        with pytest.raises(runner.TenantFailure) as failure:
-            runner.upgrade_tenants(db.engine, [good, bad], jobs=jobs)
-        assert failure.value.tenant.code == bad.code
-        assert bad.code in str(failure.value) and bad.schema in str(failure.value)
+    try:
+        for jobs in (1, 2):
+            with pytest.raises(runner.TenantFailure) as failure:
+                runner.upgrade_tenants(db.engine, [good, bad], jobs=jobs)
+            assert failure.value.tenant.code == bad.code
+            assert bad.code in str(failure.value) and bad.schema in str(failure.value)
+    finally:  # a broken schema left behind would fail every later `db upgrade` of this test database
+        with db.session() as s:
+            svc.delete(s, bad.code)
 
 
 def test_models_match_migrations(db, database_url, make_tenant):
