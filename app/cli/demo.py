@@ -34,6 +34,8 @@ def print_summary(summary: dict, console_host: str, port: int | None = None) -> 
             out.print(f"  team:      {username} ({role}) — POST /reseller/auth/login", soft_wrap=True)
         for portal_id, name, status in item["customers"]:
             out.print(f"  customer:  {portal_id}  {name} ({status}) — POST /portal/auth/login", soft_wrap=True)
+        out.print(f"  network:   each customer's service signs in as their Portal ID with {item['network_password']}",
+                  soft_wrap=True)
 
 
 @command.command("seed")

@@ -6,12 +6,14 @@ Idempotent: whatever exists already (by tenant code, by customer e-mail) is left
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.models import PortalAccount, StaffUser, User
 from app.models import Tenant as TenantRow
-from app.services import customers, tenants
+from app.models.catalogue import Plan
+from app.services import catalogue, customers, network_credentials, price_rules, services, tenants
 from app.services.auth import users
 from tenants import tenant_context
 from tenants.schema import subdomain_for_code
@@ -19,11 +21,31 @@ from tenants.schema import subdomain_for_code
 # One password for every demo login, so that the README can name it; it meets the password policy.
 DEMO_PASSWORD = "Demo#Pass2026"  # noqa: S105  (a demo credential, published on purpose)
 STAFF = {"email": "admin@backhaul.example", "name": "Platform Admin"}
+# Every demo service's network (PPPoE) password: what a router, or radclient, signs in with.
+DEMO_NETWORK_PASSWORD = "Net#Pass2026"  # noqa: S105  (a demo credential, published on purpose)
+
+PLANS = [
+    {"code": "HOME-10", "name": "Home 10 Mbps", "kind": "internet", "wholesale_price": Decimal("1500.00"),
+     "setup_fee": Decimal("1000.00"), "download_kbps": 10_000, "upload_kbps": 2_000, "data_allowance_mb": 200_000,
+     "fup_policy": "home", "limited_download_kbps": 1_000, "limited_upload_kbps": 512},
+    {"code": "HOME-20", "name": "Home 20 Mbps", "kind": "internet", "wholesale_price": Decimal("2500.00"),
+     "setup_fee": Decimal("1000.00"), "download_kbps": 20_000, "upload_kbps": 5_000, "data_allowance_mb": 500_000,
+     "fup_policy": "home", "limited_download_kbps": 2_000, "limited_upload_kbps": 1_000},
+    {"code": "BIZ-50", "name": "Business 50 Mbps", "kind": "internet", "wholesale_price": Decimal("7500.00"),
+     "setup_fee": Decimal("2500.00"), "download_kbps": 50_000, "upload_kbps": 20_000},
+    {"code": "VOICE-300", "name": "Voice 300 minutes", "kind": "voice", "wholesale_price": Decimal("500.00"),
+     "voice_minutes": 300},
+]
+# the 001 "Pricing Configuration", as ABC Internet would set it
+ABC_PRICING = {"service_type": "internet", "markup_type": "percent", "markup_value": "25.00", "min_price": "1500.00",
+               "max_price": "12000.00", "effective_from": "2026-01-01",
+               "promotional_pricing": {"enabled": True, "discount_percent": 10, "valid_until": "2027-03-31"}}
 
 RESELLERS = [
     {
         "code": "ABC_ISP",
         "name": "ABC Internet",
+        "plans": ["HOME-10", "HOME-20", "BIZ-50", "VOICE-300"],
         "host": "abc",
         "parent": None,
         "limit": 500,
@@ -44,6 +66,7 @@ RESELLERS = [
     {
         "code": "XYZ_NET",
         "name": "XYZ Networks",
+        "plans": ["HOME-20", "BIZ-50"],
         "host": "xyz",
         "parent": None,
         "limit": 500,
@@ -61,6 +84,7 @@ RESELLERS = [
     {
         "code": "ABC_EAST",
         "name": "ABC East Connect",
+        "plans": ["HOME-10", "HOME-20"],
         "host": "east.abc",
         "parent": "ABC_ISP",
         "limit": 100,
@@ -77,6 +101,18 @@ RESELLERS = [
 ]
 
 
+def _demo_service(session, customer, plan_id: int) -> None:
+    """One internet service per customer, in step with the customer's status, signing in with the demo password."""
+    if services.list_for_customer(session, customer.id) or customer.status == "Inactive":
+        return
+    service = services.create(session, customer.id, plan_id, installation_address="Nairobi")
+    network_credentials.set_credentials(session, service, password=DEMO_NETWORK_PASSWORD)
+    if customer.status in ("Active", "Suspended"):
+        services.activate(session, service.id, reason="demo")
+    if customer.status == "Suspended":
+        services.suspend(session, service.id, reason="demo: unpaid invoice")
+
+
 def seed_staff(session_factory: Callable) -> dict:
     with session_factory() as session:
         exists = session.execute(select(StaffUser).where(StaffUser.email == STAFF["email"])).scalar_one_or_none()
@@ -86,9 +122,22 @@ def seed_staff(session_factory: Callable) -> dict:
     return {**STAFF, "password": DEMO_PASSWORD}
 
 
+def seed_catalogue(session_factory: Callable) -> dict[str, int]:
+    """The master ISP's wholesale plans (by code); authorisations follow each reseller."""
+    ids = {}
+    with session_factory() as session:
+        for spec in PLANS:
+            plan = session.execute(select(Plan).where(Plan.code == spec["code"])).scalar_one_or_none()
+            if plan is None:
+                plan = catalogue.create_plan(session, currency="KES", **spec)
+            ids[plan.code] = plan.id
+    return ids
+
+
 def seed(session_factory: Callable, base_domain: str) -> list[dict]:
     """Create whatever of the demo is missing; one transaction per tenant. Returns a summary."""
     summary = []
+    plan_ids = seed_catalogue(session_factory)
     for spec in RESELLERS:
         with session_factory() as session:
             exists = session.execute(select(TenantRow).where(TenantRow.code == spec["code"])).scalar_one_or_none()
@@ -100,7 +149,12 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
                 )
             else:
                 tenant = tenants.ref(exists)
+            for code in spec["plans"]:
+                if catalogue.authorisation_of(session, plan_ids[code], tenant.id) is None:
+                    catalogue.authorise(session, plan_ids[code], tenant.id)
         with session_factory() as session, tenant_context(tenant):
+            if spec["code"] == "ABC_ISP" and not price_rules.list_rules(session):
+                price_rules.create_rule(session, dict(ABC_PRICING), actor="demo")
             portal_ids = []
             for kind, first, last, company, email, phone, status in spec["customers"]:
                 customer = customers.find_by_email(session, email)
@@ -109,6 +163,7 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
                                                 company_name=company, email=email, phone=phone, status=status)
                 if session.get(PortalAccount, customer.id) is None:
                     users.set_portal_password(session, customer.id, DEMO_PASSWORD)
+                _demo_service(session, customer, plan_ids[spec["plans"][0]])
                 portal_ids.append((customer.portal_id, customer.display_name, customer.status))
             team = []
             for username, role in spec["users"]:
@@ -116,6 +171,7 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
                     users.create_user(session, username=username, email=username, role=role, password=DEMO_PASSWORD)
                 team.append((username, role))
         summary.append({"code": spec["code"], "name": spec["name"], "parent": spec["parent"], "users": team,
+                        "network_password": DEMO_NETWORK_PASSWORD,
                         "hosts": [f"{spec['host']}.{base_domain}", f"{subdomain_for_code(spec['code'])}.{base_domain}"],
                         "customers": portal_ids})
     return summary

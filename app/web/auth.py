@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, StaffSession
-from app.services.auth import accounts, api_keys, sessions
+from app.services.auth import accounts, api_keys, sessions, view_as
 from app.services.auth.principal import USER, Principal
 from app.services.auth.realms import BY_KIND, STAFF
 from app.services.errors import ServiceError
@@ -27,6 +27,7 @@ from tenants.context import UnknownTenant
 from tenants.registry import directory
 
 SESSION_COOKIE = "bh_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVICE_COOKIE = "bh_device"
 
 
@@ -55,6 +56,8 @@ def _session_principal(db: Session, token: str) -> Principal | None:
     row = sessions.lookup(db, StaffSession if staff else AuthSession, token)
     if row is None:
         return None
+    if not staff and view_as.is_view_as(row):  # staff viewing as the reseller, read-only
+        return view_as.principal_for(db, row)
     realm = STAFF if staff else BY_KIND[row.principal_kind]
     account = db.get(realm.account, row.principal_id)
     if account is None or not account.is_active:
@@ -122,7 +125,8 @@ def authenticate() -> None:
             raise Unauthenticated("the token is invalid, expired or revoked")
         g.clear_session_cookie = True
         return
-    if principal.kind == USER and not _address_allowed(principal):
+    # a view-as session (read_only) is no team member, so no member's address allow-list applies to it
+    if principal.kind == USER and not principal.read_only and not _address_allowed(principal):
         raise Forbidden("requests from this address are not allowed for this user")
     g.principal = principal
 
@@ -155,6 +159,8 @@ def requires(permission: str | None = None, *, kinds: tuple[str, ...] | None = N
                     raise Unauthenticated("sign in first")
                 if kinds and principal.kind not in kinds:
                     raise Forbidden(f"this needs a {' or '.join(kinds)} sign-in")
+                if principal.read_only and request.method not in SAFE_METHODS:
+                    raise Forbidden("this is a read-only session")
                 if permission and not principal.can(permission):
                     raise Forbidden(f"this needs the '{permission}' permission")
             return view(*args, **kwargs)
@@ -180,7 +186,9 @@ def _after(response):
     if g.get("clear_session_cookie"):
         response.delete_cookie(SESSION_COOKIE)
     principal = g.get("principal")
-    if principal is not None and principal.impersonator:
+    if principal is not None and principal.read_only:
+        view_as.record_request(state().db, principal, request.method, request.path, response.status_code)
+    elif principal is not None and principal.impersonator:
         _log_impersonated(principal, response.status_code)
     return response
 

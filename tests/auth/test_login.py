@@ -106,3 +106,17 @@ def test_ip_allowlist_of_a_reseller_user(client, accounts):
     token = inside.get_json()["token"]
     # the token is no good from an address outside the list either
     assert client.get("/reseller/auth/me", headers=bearer(token, acc.host)).status_code == 403
+
+
+def test_a_closed_customer_cannot_sign_in_a_suspended_one_can(client, db, accounts):
+    from app.services import customers
+
+    acc = accounts()
+    body = {"portal_id": acc.portal_id, "password": PASSWORD}
+    with db.session() as s, tenant_context(acc.tenant):
+        customers.change_status(s, acc.customer_id, "Active", "installed")
+        customers.change_status(s, acc.customer_id, "Suspended", "unpaid")
+    assert client.post("/portal/auth/login", json=body, headers={"Host": acc.host}).status_code == 200
+    with db.session() as s, tenant_context(acc.tenant):
+        customers.change_status(s, acc.customer_id, "Inactive", "moved away")
+    assert client.post("/portal/auth/login", json=body, headers={"Host": acc.host}).status_code == 401

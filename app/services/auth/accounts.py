@@ -35,7 +35,12 @@ def find(session: Session, realm: Realm, identifier: str):
         customer_id = session.execute(
             select(m.Customer.id).where(m.Customer.email == ident.lower()).order_by(m.Customer.id)
         ).scalars().first()
-    return session.get(m.PortalAccount, customer_id) if customer_id else None
+    if not customer_id:
+        return None
+    customer = session.get(m.Customer, customer_id)
+    if customer is None or customer.status == "Inactive":  # closed for good; Suspended may still sign in to pay
+        return None
+    return session.get(m.PortalAccount, customer_id)
 
 
 def email_of(session: Session, realm: Realm, account) -> str | None:

@@ -19,6 +19,7 @@ class Principal:
     session_id: str | None = None
     impersonator: str | None = None  # "staff 3 (ops@isp.example)" while impersonating a customer
     can_impersonate: bool = False
+    read_only: bool = False  # staff "view as reseller": only safe methods pass `requires` (auth/view_as.py)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

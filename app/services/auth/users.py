@@ -116,7 +116,7 @@ def create_user(session: Session, *, username: str, email: str, role: str, passw
         raise Conflict(f"the username {username} is taken")
     generated = None
     if password is None:
-        generated = password = _generated_password()
+        generated = password = generated_password()
     try:
         extra = permissions.validate(permissions_)
     except permissions.UnknownPermission as exc:
@@ -167,7 +167,7 @@ def set_active(session: Session, user: m.User, active: bool) -> None:
         sessions.revoke_all(session, USER, user.id, "user disabled")
 
 
-def _generated_password() -> str:
+def generated_password() -> str:
     # four groups from an unambiguous alphabet, plus the classes the policy asks for
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4)) + "#7aA"
