@@ -15,10 +15,14 @@
 | BACKHAUL_LOG_LEVEL | INFO | |
 | BACKHAUL_SMTP_URL | (none: `backhaul run` catches it) | smtp://user:pass@host, smtp+starttls://…:587, smtps://…:465 |
 | BACKHAUL_MAIL_FROM | Backhaul <no-reply@<base domain>> | the From address of every e-mail |
+| BACKHAUL_DNS_NAMESERVERS | the system resolver | comma-separated `ip[:port]` asked to verify custom domains |
+| BACKHAUL_DNS_TIMEOUT | 3 | seconds a domain verification waits for a DNS answer |
+| BACKHAUL_PUBLIC_SCHEME / _PORT | https (on *.localhost: http, the HTTP port) | how customers reach us (e-mail links) |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -35,6 +39,43 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _seconds(env: dict, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 60:
+        raise SystemExit(f"{name} must be a number of seconds between 0 and 60, got {raw!r}")
+    return value
+
+
+def _nameservers(env: dict, name: str) -> tuple[tuple[str, int], ...]:
+    """`ip[:port]` items; a bare IPv6 address has no port (its colons are the address's own)."""
+    servers = []
+    for item in (env.get(name) or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        address, port = item, "53"
+        if item.startswith("["):
+            address, _, rest = item[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ("53" if not rest else "")
+        elif item.count(":") == 1:
+            address, _, port = item.partition(":")
+        try:
+            ip = ipaddress.ip_address(address)
+            number = int(port)
+        except ValueError:
+            ip, number = None, 0
+        if ip is None or not 0 < number < 65536:
+            raise SystemExit(f"{name}: {item!r} is not an ip[:port] (IPv6 with a port: [ip]:port)")
+        servers.append((str(ip), number))
+    return tuple(servers)
 
 
 @dataclass(frozen=True)
@@ -54,13 +95,24 @@ class Settings:
     log_level: str = "INFO"
     smtp_url: str | None = None
     mail_from: str = "Backhaul <no-reply@localhost>"
+    dns_nameservers: tuple[tuple[str, int], ...] = ()  # () = the system resolver
+    dns_timeout: float = 3.0
+    public_scheme: str = "https"  # how customers reach us (TLS is terminated in front, see the README)
+    public_port: int | None = None
     extra: dict = field(default_factory=dict)
+
+    def public_url(self, host: str) -> str:
+        """The address of a host as a customer's browser or mail client reaches it (links, logos)."""
+        default = {"http": 80, "https": 443}.get(self.public_scheme)
+        port = f":{self.public_port}" if self.public_port and self.public_port != default else ""
+        return f"{self.public_scheme}://{host}{port}"
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("BACKHAUL_DATA_DIR") or "data").resolve()
         base_domain = (env.get("BACKHAUL_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+        local = base_domain == "localhost" or base_domain.endswith(".localhost")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
@@ -77,6 +129,11 @@ class Settings:
             log_level=(env.get("BACKHAUL_LOG_LEVEL") or "INFO").upper(),
             smtp_url=env.get("BACKHAUL_SMTP_URL") or None,
             mail_from=env.get("BACKHAUL_MAIL_FROM") or f"Backhaul <no-reply@{base_domain}>",
+            dns_nameservers=_nameservers(env, "BACKHAUL_DNS_NAMESERVERS"),
+            dns_timeout=_seconds(env, "BACKHAUL_DNS_TIMEOUT", 3.0),
+            public_scheme=(env.get("BACKHAUL_PUBLIC_SCHEME") or ("http" if local else "https")).lower(),
+            public_port=_int(env, "BACKHAUL_PUBLIC_PORT", _int(env, "BACKHAUL_HTTP_PORT", 8000) if local else 0)
+            or None,
         )
 
     def with_urls(self, database_url: str, redis_url: str | None) -> Settings:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
-from flask_smorest import Api
 
 from app import embedded
 from app.config import Settings
 from app.db import Database
 from app.logging import configure_logging
 from app.state import State
+from app.web.branding import BrandedFlask
+from app.web.openapi import Api
 from app.web.proxy import TrustedProxies
 from tenants import registry
-
-THEMES = Path(__file__).resolve().parent.parent / "themes"
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
@@ -26,12 +23,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     db = db or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
     state = State(settings=settings, db=db, directory=registry.bind(db.engine))
 
-    app = Flask(
-        "app",
-        template_folder=str(THEMES / "base" / "templates"),
-        static_folder=str(THEMES / "base" / "static"),
-        static_url_path="/static",
-    )
+    # Templates and static files come through each request's theme chain (app/web/branding.py).
+    app = BrandedFlask("app", template_folder=None, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         JSON_SORT_KEYS=False,
@@ -48,13 +41,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     api = Api(app)
     from app.api import register_blueprints
     from app.services.auth import crypto
-    from app.web import auth, errors, pages, tenancy
+    from app.web import auth, branding, errors, pages, tenancy
 
     crypto.configure(settings.secret_key)
     register_blueprints(api)
     tenancy.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    branding.init_app(app)
     pages.init_app(app)
     app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)
     return app

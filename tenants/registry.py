@@ -88,6 +88,12 @@ class TenantDirectory:
                 self._entries[(kind, key)] = (now + self.ttl, tenant)
         return tenant
 
+    @property
+    def generation(self) -> int:
+        """Bumped by every invalidation; caches derived from the registry (brands) compare it."""
+        self._ensure_listener()
+        return self._generation
+
     def invalidate(self) -> None:
         with self._lock:
             self._generation += 1

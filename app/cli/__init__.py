@@ -20,8 +20,10 @@ class Runtime:
     @cached_property
     def settings(self) -> Settings:
         from app import embedded
+        from app.services.branding import storage
 
         found = Settings.from_env()
+        storage.configure(found.data_dir)  # uploaded brand files live in the data folder
         if found.database_url and found.redis_url:
             return found
         return embedded.resolve(found, echo=lambda m: err.print(f"[dim]{m}[/dim]"))

@@ -1,6 +1,6 @@
 """Models: `public` (platform-wide) and tenant (one copy per reseller schema)."""
 
-from app.models import catalogue, customers, provisioning  # noqa: F401  (their tables join the metadata)
+from app.models import billing, catalogue, customers, provisioning  # noqa: F401  (their tables join the metadata)
 from app.models.base import PublicBase, TenantBase
 from app.models.identity import (
     ActivityEvent,
@@ -18,6 +18,7 @@ from app.models.identity import (
 from app.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from app.models.public import (
     AuditEvent,
+    Branding,
     Domain,
     PlatformOutbox,
     PortalId,
@@ -32,7 +33,7 @@ from app.models.public import (
 from app.models.tenant import Counter, Customer, Setting
 
 __all__ = [
-    "ActivityEvent", "ApiKey", "AuditEvent", "AuthSession", "BackupCode", "Counter", "Customer", "Domain",
+    "ActivityEvent", "ApiKey", "AuditEvent", "Branding", "AuthSession", "BackupCode", "Counter", "Customer", "Domain",
     "KnownDevice", "LoginEvent", "OAuthClient", "OAuthCode", "OAuthToken", "Outbox", "PlatformOutbox",
     "PortalAccount", "PortalId", "PublicBase",
     "ResetToken", "Role", "Setting", "StaffBackupCode", "StaffKnownDevice", "StaffLoginEvent", "StaffResetToken",

@@ -143,3 +143,26 @@ class PlatformOutbox(OutboxColumns, PublicBase):
     __tablename__ = "platform_outbox"
     __table_args__ = (Index("ix_platform_outbox_pending", "id", postgresql_where=text("status = 'pending'")),)
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+
+
+class Branding(PublicBase):
+    """The brand fields a tenant (or, with no tenant, the platform) has set itself; unset fields are
+    absent from `fields` and come from the parent or the platform (app/services/branding/resolve.py).
+
+    Kept in `public` rather than in the tenant's schema because a brand is read through its ancestors:
+    the whole chain is one query here, where per-schema rows would need one transaction per level.
+    """
+
+    __tablename__ = "brandings"
+    __table_args__ = (
+        Index("uq_brandings_platform", text("(tenant_id IS NULL)"), unique=True,
+              postgresql_where=text("tenant_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("public.tenants.id", ondelete="CASCADE"), unique=True)
+    fields: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    white_label_enabled: Mapped[bool] = mapped_column(default=True, server_default="true")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"), onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(200))

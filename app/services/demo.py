@@ -41,6 +41,20 @@ ABC_PRICING = {"service_type": "internet", "markup_type": "percent", "markup_val
                "max_price": "12000.00", "effective_from": "2026-01-01",
                "promotional_pricing": {"enabled": True, "discount_percent": 10, "valid_until": "2027-03-31"}}
 
+# White-label brands ("Branding Configuration" in 001); ABC East inherits ABC's and changes one colour.
+BRANDS = {
+    None: {"terms": "Services are provided under the platform's standard terms of service and fair use policy."},
+    "ABC_ISP": {"brand_name": "ABC Internet Services", "primary_color": "#0066CC", "secondary_color": "#FF6600",
+                "support_email": "support@abc-internet.example", "support_phone": "+254 700 000 100",
+                "address": "Moi Avenue 12, Nairobi", "tax_number": "P051234567X",
+                "email_sender_name": "ABC Internet Services"},
+    "XYZ_NET": {"brand_name": "XYZ Networks", "primary_color": "#6B21A8", "secondary_color": "#10B981",
+                "font_family": "Georgia, serif", "support_email": "help@xyz-networks.example",
+                "support_phone": "+254 700 000 200", "address": "Kenyatta Avenue 3, Nakuru"},
+    "ABC_EAST": {"primary_color": "#0F766E"},
+}
+LOGOS = {"ABC_ISP": ("#0066CC", "#FF6600"), "XYZ_NET": ("#6B21A8", "#10B981")}
+
 RESELLERS = [
     {
         "code": "ABC_ISP",
@@ -134,10 +148,40 @@ def seed_catalogue(session_factory: Callable) -> dict[str, int]:
     return ids
 
 
+def _logo(colours: tuple[str, str]) -> bytes:
+    """A small two-colour PNG mark, drawn here so that the demo needs no image files."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (160, 48), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 44, 44), radius=8, fill=colours[0])
+    draw.ellipse((52, 12, 76, 36), fill=colours[1])
+    draw.rectangle((84, 18, 156, 30), fill=colours[0])
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def seed_brand(session_factory: Callable, tenant_id: int | None, code: str | None) -> None:
+    """A brand for the platform (`code` None) or a demo reseller, unless one was set already."""
+    from app.services import branding
+
+    with session_factory() as session:
+        owner = branding.Owner.of(session, tenant_id)
+        if branding.own(session, owner)[2]:
+            return
+        branding.update(session, owner, BRANDS[code], actor="demo")
+        if code in LOGOS:
+            branding.upload(session, owner, "logo", _logo(LOGOS[code]), actor="demo")
+
+
 def seed(session_factory: Callable, base_domain: str) -> list[dict]:
     """Create whatever of the demo is missing; one transaction per tenant. Returns a summary."""
     summary = []
     plan_ids = seed_catalogue(session_factory)
+    seed_brand(session_factory, None, None)
     for spec in RESELLERS:
         with session_factory() as session:
             exists = session.execute(select(TenantRow).where(TenantRow.code == spec["code"])).scalar_one_or_none()
@@ -152,6 +196,7 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
             for code in spec["plans"]:
                 if catalogue.authorisation_of(session, plan_ids[code], tenant.id) is None:
                     catalogue.authorise(session, plan_ids[code], tenant.id)
+        seed_brand(session_factory, tenant.id, spec["code"])
         with session_factory() as session, tenant_context(tenant):
             if spec["code"] == "ABC_ISP" and not price_rules.list_rules(session):
                 price_rules.create_rule(session, dict(ABC_PRICING), actor="demo")

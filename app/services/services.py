@@ -11,9 +11,11 @@ moves are those of `TRANSITIONS` (action → from which statuses → to which):
     terminate  Pending, Active, Suspended, Limited → Terminated  (final: nothing leaves it)
 
 Activation snapshots the reseller's retail price of that day (`app.services.pricing`), so later price
-changes never alter what an active service costs. Termination releases the static IP, marks the
-service's equipment recovered and cancels its open requests. Every move writes `service_status_history`,
-the customer's activity log, and publishes `service.status_changed` after commit (`app.services.events`).
+changes never alter what an active service costs; a customer still New becomes Active with it (their
+first live service is what "Active" means; see `customers.service_activated`). Termination releases the
+static IP, marks the service's equipment recovered and cancels its open requests. Every move writes
+`service_status_history`, the customer's activity log, and publishes `service.status_changed` after commit
+(`app.services.events`).
 Change requests (upgrade, vacation hold, …) are in `app.services.service_requests`.
 """
 
@@ -28,7 +30,7 @@ from app.models import Customer
 from app.models.base import utcnow
 from app.models.catalogue import Plan
 from app.models.provisioning import Service, ServiceRequest, ServiceStatusChange
-from app.services import activity, catalogue, equipment, events, ip_pools, network_credentials, pricing
+from app.services import activity, catalogue, customers, equipment, events, ip_pools, network_credentials, pricing
 from app.services.auth.principal import Principal
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.ids import valid_id
@@ -174,6 +176,12 @@ def activate(session: Session, service_id: int, *, principal: Principal | None =
         ip_pools.allocate(session, service, ip_pool_id)
     _move(session, service, "activate", reason, principal, price=quote.price, currency=quote.currency,
           static_ip=service.static_ip and str(service.static_ip))
+    if customer.status == "New":
+        earlier = session.execute(select(Service.id).where(
+            Service.customer_id == customer.id, Service.id != service.id, Service.activated_at.is_not(None)
+        ).limit(1)).first()
+        customers.service_activated(session, customer.id, "first service activated" if earlier is None
+                                    else f"service {service.id} activated", actor=principal)
     return service, password
 
 

@@ -20,6 +20,17 @@ def default_settings(code: str, name: str) -> dict:
         "language": "en",
         "portal": {"title": name, "support_email": None, "support_phone": None},
         "customers": {"require_approval": False, "login_with_email": False},
+        # invoices: numbering per series ({YYYY}, {MM} and a zero-padded counter like {000000}), payment
+        # terms, whether catalogue prices include tax, postpaid (bill the period that ended) or prepaid
+        "billing": {"invoice_format": "INV-{YYYY}-{000000}", "proforma_format": "PRO-{YYYY}-{000000}",
+                    "credit_note_format": "CRN-{YYYY}-{000000}", "receipt_format": "RCT-{YYYY}-{000000}",
+                    "payment_terms_days": 14, "prices_include_tax": False, "mode": "prepaid"},
+        # "Dunning" per reseller (app/services/billing/dunning.py): reminders on these days after the due date
+        # (e-mail; sms is recorded), then after `grace_days` the action, limit (reduced speed) or suspend, and
+        # an optional late fee, fixed and/or a percent of what is owed, as decimal strings ("50.00", "2.5")
+        "dunning": {"enabled": True, "reminder_days": [1, 3, 7], "channels": ["email"], "grace_days": 7,
+                    "action": "limit", "late_fee": None, "late_fee_percent": None},
+        "payments": {"retry_days": [1, 3, 7, 14]},
     }
 
 

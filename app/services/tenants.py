@@ -115,21 +115,16 @@ def set_status(session: Session, code: str, status: str, *, reason: str | None =
 
 
 def add_domain(session: Session, code: str, host: str, *, primary: bool = False, verified: bool = True,
-               actor: str = "system") -> Domain:
+               reserved=None, actor: str = "system") -> Domain:
+    """app/services/domains.py by tenant code, for the CLI and provisioning.
+
+    Unverified hosts get their DNS verification token there, so a reseller can prove them later. Pass
+    `reserved` (a domains.Reserved) whenever the host comes from a reseller rather than the operator.
+    """
+    from app.services import domains  # it imports clean_host from here
+
     row = get(session, code)
-    host = clean_host(host)
-    if session.execute(select(Domain.id).where(Domain.host == host)).first():
-        raise Conflict(f"host name already in use: {host}")
-    if primary:
-        for domain in row.domains:
-            domain.is_primary = False
-        session.flush()
-    domain = Domain(host=host, tenant_id=row.id, kind="custom", is_primary=primary,
-                    verified_at=utcnow() if verified else None)
-    session.add(domain)
-    audit.record(session, actor, "domain.add", row.id, host=host, primary=primary)
-    session.flush()
-    return domain
+    return domains.add(session, row.id, host, reserved=reserved, verified=verified, primary=primary, actor=actor)
 
 
 def delete(session: Session, code: str, *, actor: str = "system") -> None:

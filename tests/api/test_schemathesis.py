@@ -17,6 +17,9 @@ counters the run itself drives up).
 The server sees this run's own client address (PEER), so the per-address sign-in failure counters the
 run fills never slow down other tests, or another test run on the same Redis; they are removed after.
 
+Error responses are held to what the document declares, `application/problem+json` with the Problem
+schema (app/web/openapi.py), like every other response.
+
 KNOWN lists what is found in other people's code and not fixed here: each entry is one operation and
 one check, says whose it is, and is reported (printed) instead of failing the run. Remove an entry
 once it is fixed; an entry that no longer matches anything is named in a warning.
@@ -60,23 +63,6 @@ PEER = f"198.18.{int(RUN_ID[:2], 16)}.{int(RUN_ID[2:4], 16)}"  # this run's clie
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 INVALID_DEFINITION = "invalid schema definition"
 
-# The error responses (RFC 9457 problem details, app/web/errors.py) are documented by flask-smorest's
-# defaults as `application/json` with its `Error` schema ({code, status: string, message, errors},
-# no other property), so no error response of any operation conforms to the document. Until the
-# document says what the API sends (app/factory.py: an Api subclass registering the error responses
-# as application/problem+json with this schema), the run checks error responses against this schema.
-# `test_error_responses_are_documented_as_problem_details` fails once that is fixed: drop this then.
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "required": ["type", "title", "status"],
-    "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "errors": {"type": "object"},
-    },
-    "additionalProperties": True,  # problem details carry extension members (field, limit, tenant_status…)
-}
-
-
 @dataclass(frozen=True)
 class Known:
     operation: str
@@ -85,14 +71,7 @@ class Known:
     why: str
 
 
-KNOWN: list[Known] = [
-    Known("POST /oauth/authorize", "Undocumented Content-Type", "platform (app/api/oauth)",
-          "a body that is not JSON (b'\\x00') gets a 400 application/problem+json; the operation documents "
-          "its 400 as application/json"),
-    Known("POST /oauth/revoke", "Undocumented Content-Type", "platform (app/api/oauth)",
-          "an unauthenticated client gets RFC 6749's 401 {\"error\": \"invalid_client\"} as application/json, "
-          "which the document does not declare (it declares the default error)"),
-]
+KNOWN: list[Known] = []
 
 
 @dataclass
@@ -299,17 +278,6 @@ def _caller(db, seeded: Seeded, path: str) -> tuple[str, dict]:
     return realm, {"Authorization": f"Bearer {token}", "Host": host}
 
 
-def _problem_documents(raw: dict) -> dict:
-    """The document with its error responses declared as problem details (see PROBLEM_SCHEMA)."""
-    components = raw.setdefault("components", {})
-    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    for response in components.get("responses", {}).values():
-        json_body = (response.get("content") or {}).get("application/json")
-        if json_body and json_body.get("schema", {}).get("$ref") == "#/components/schemas/Error":
-            response["content"] = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    return raw
-
-
 def _request_of(case) -> str:
     parts = [getattr(case, "formatted_path", case.path)]
     if case.query:
@@ -365,7 +333,7 @@ def openapi(seeded) -> dict:
 def run(openapi, isolated, seeded) -> Run:
     """The whole run, once for the module's tests."""
     config = schemathesis.Config.from_dict({"seed": 20261122})
-    schema = schemathesis.openapi.from_dict(_problem_documents(copy.deepcopy(openapi)), config=config)
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(openapi), config=config)
     started = time.monotonic()
     run = Run([result.ok() for result in schema.get_all_operations()], [], [], 0.0)
     for operation in run.operations:
@@ -415,8 +383,23 @@ def test_the_document_covers_the_api(isolated, openapi):
 
 
 def test_error_responses_are_documented_as_problem_details(openapi):
-    """The gap PROBLEM_SCHEMA stands in for (see there). This passes while the document declares the
-    error responses as flask-smorest's `application/json` Error; once it declares problem details,
-    it fails: then drop `_problem_documents` and this test, and the run checks the real document."""
-    default = openapi["components"]["responses"]["DEFAULT_ERROR"]["content"]
-    assert "application/problem+json" not in default and "application/json" in default
+    """Errors go out as problem details (app/web/errors.py) and the document says so (app/web/openapi.py):
+    the default error response and the per-status ones (the 422 of request validation) are
+    `application/problem+json` with the Problem schema, and flask-smorest's `Error` schema, which nothing
+    sends, is gone. The run above then holds every error response to it."""
+    responses, schemas = openapi["components"]["responses"], openapi["components"]["schemas"]
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        assert responses[name]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}, name
+    problem = schemas["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status"}
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem["properties"])
+    assert problem["additionalProperties"] is True  # problem types add members of their own
+    assert "Error" not in schemas
+    # an error body in plain JSON is one that really is: OAuth's protocol errors (RFC 6749), the readiness probe
+    plain = {(path, status, body["schema"]["$ref"].rsplit("/", 1)[-1])
+             for path, operations in openapi["paths"].items() for operation in operations.values()
+             if isinstance(operation, dict)
+             for status, response in operation.get("responses", {}).items() if status[0] in "45"
+             for media, body in (response.get("content") or {}).items() if media == "application/json"}
+    assert {schema for _, _, schema in plain} <= {"OAuthErrorOut", "Ready"}, plain

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
-from app.services import customers
+from app.services import catalogue, customers, services
 from app.services.settings import get_setting, put_setting
 from tenants import tenant_context
 from tests.auth.conftest import accounts, bearer, reseller_login  # noqa: F401
 
 API = "/reseller/api"
+_plans = itertools.count(1)
+# how a service reaches each status, from Pending
+SERVICE_PATHS = {"Pending": [], "Active": ["activate"], "Suspended": ["activate", "suspend"],
+                 "Limited": ["activate", "limit"], "Terminated": ["terminate"]}
 
 
 @dataclass
@@ -63,6 +69,26 @@ class Reseller:
     def setting(self, key: str, **values) -> None:
         with self.db.session() as s, tenant_context(self.tenant):
             put_setting(s, key, {**(get_setting(s, key) or {}), **values})
+
+    def plan(self, kind: str = "internet", wholesale_price: str = "60.00", regions: list[str] | None = None,
+             **fields):
+        """A wholesale plan (unique code) that this reseller may sell (in `regions`; None: everywhere)."""
+        with self.db.session() as s:
+            plan = catalogue.create_plan(s, code=f"CU{next(_plans)}-{kind[:3]}", name=f"{kind} plan", kind=kind,
+                                         wholesale_price=Decimal(wholesale_price), currency="USD", **fields)
+            catalogue.authorise(s, plan.id, self.tenant.id, regions)
+            return plan
+
+    def service(self, customer_id: int, plan, status: str = "Pending", region: str | None = None) -> int:
+        """A service of `plan` for the customer, brought to `status` the way the service rules allow."""
+        with self.db.session() as s, tenant_context(self.tenant):
+            service_id = services.create(s, customer_id, plan.id, region=region).id
+            for action in SERVICE_PATHS[status]:
+                if action == "activate":
+                    services.activate(s, service_id, reason="installed")
+                else:
+                    services.apply(s, service_id, action, reason=f"test {action}")
+            return service_id
 
     def set_limit(self, limit: int | None) -> None:
         with self.db.session() as s:

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from app.services import customers as service
+from app.services.customers import deletion as service
 
 
 @pytest.fixture

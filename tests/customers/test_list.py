@@ -7,6 +7,7 @@ import pytest
 from app.api.customers.schemas import CustomerSummaryOut, summary
 from app.models import Customer
 from app.services import customers as service
+from app.services.errors import Invalid
 from tenants import tenant_context
 
 
@@ -255,3 +256,96 @@ def test_forged_cursors_are_refused(reseller, payload):
     assert r.get("/customers", county="Nai\x00robi").status_code == 422
     assert r.post("/customers", {"first_name": "Nul\x00", "last_name": "Byte"}).status_code == 422
     assert r.get("/customers", created_to="9999-12-31").status_code == 422
+
+
+@pytest.fixture
+def subscribers(reseller):
+    """Customers with services of different kinds and statuses (and the fixture's own, with none)."""
+    r = reseller()
+    internet, voice = r.plan("internet"), r.plan("voice", wholesale_price="10.00")
+    made = {
+        "home": r.make(first_name="Home", last_name="Surfer", county="Nairobi"),
+        "both": r.make(first_name="Both", last_name="Kinds", county="Nairobi"),
+        "left": r.make(first_name="Left", last_name="Voice", county="Kisumu"),
+        "waiting": r.make(first_name="Waiting", last_name="Install", county="Nairobi"),
+    }
+    r.service(made["home"].id, internet, "Active")
+    r.service(made["both"].id, internet, "Pending")
+    r.service(made["both"].id, voice, "Suspended")
+    r.service(made["left"].id, voice, "Terminated")
+    r.service(made["waiting"].id, internet, "Pending")
+    return r, made
+
+
+def test_service_type_filter(subscribers):
+    r, c = subscribers
+
+    def ids(**params):
+        page = r.get("/customers", **params).get_json()
+        assert page["total"] == len(page["items"]), page
+        return set(_ids(page))
+
+    # a Pending service counts (ordered, about to be installed); a Terminated one does not
+    assert ids(service_type="internet") == {c["home"].id, c["both"].id, c["waiting"].id}
+    assert ids(service_type="voice") == {c["both"].id}
+    assert ids(service_type="recurring") == set()
+    # with the other filters and the search
+    assert ids(service_type="internet", status="New") == {c["waiting"].id}
+    assert ids(service_type="internet", q="surfer") == {c["home"].id}
+    assert ids(service_type="voice", county="Kisumu") == set()
+    assert len(ids()) == 5  # without it, everyone, with services or not
+
+
+def test_service_type_filter_pages_with_a_total(subscribers):
+    r, c = subscribers
+    seen, cursor = [], None
+    while True:
+        page = r.get("/customers", service_type="internet", sort="name", limit=1,
+                     **({"cursor": cursor} if cursor else {})).get_json()
+        assert page["total"] == 3
+        seen += _ids(page)
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [c["both"].id, c["home"].id, c["waiting"].id]  # Both Kinds, Home Surfer, Waiting Install
+
+
+def test_an_unknown_service_type_is_refused(subscribers):
+    r, _ = subscribers
+    refused = r.get("/customers", service_type="fibre")
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    assert "service_type" in refused.get_json()["errors"]["query"]
+    with r.db.session() as s, tenant_context(r.tenant), pytest.raises(Invalid, match="service_type must be one of"):
+        service.list_page(s, service.CustomerFilter(service_type="fibre"))
+
+
+def test_payment_status_filter(people, db):
+    """Overdue, unpaid and paid read the invoices (here written as the billing service writes them)."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from app.models.billing import Invoice
+    from app.services.billing import ledger
+
+    r, c = people
+    today = date.today()
+    with db.session() as s, tenant_context(r.acc.tenant):
+        for n, (who, due, status) in enumerate([("amina", today - timedelta(days=3), "Issued"),
+                                                ("brian", today + timedelta(days=10), "Partially Paid"),
+                                                ("acme", today + timedelta(days=10), "Paid")]):
+            invoice = Invoice(kind="invoice", series="INV", number=f"T-{n}", status=status,
+                              customer_id=c[who].id, currency="KES", total=Decimal("100.00"),
+                              amount_paid=Decimal("0.00"), due_on=due, issued_at=datetime.now(UTC))
+            s.add(invoice)
+            s.flush()
+            ledger.post(s, customer_id=c[who].id, kind="charge", amount=Decimal("100.00"), currency="KES",
+                        description="test", invoice_id=invoice.id)
+
+    def ids(status):
+        page = r.get("/customers", payment_status=status).get_json()
+        return set(_ids(page))
+
+    assert ids("overdue") == {c["amina"].id}
+    assert ids("unpaid") == {c["brian"].id}
+    assert ids("paid") == {c["acme"].id, c["grace"].id, c["otieno"].id, r.acc.customer_id}
+    assert r.get("/customers", payment_status="late").status_code == 422

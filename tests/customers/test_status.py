@@ -141,3 +141,54 @@ def test_bulk_needs_ids_or_a_filter(reseller):
     assert r.post("/customers/bulk/status", base).status_code == 422
     assert r.post("/customers/bulk/status", {**base, "ids": [1], "filter": {}}).status_code == 422
     assert r.post("/customers/bulk/status", {**base, "ids": []}).status_code == 422
+
+
+def _history(r, customer_id) -> list[tuple]:
+    return [(h["from_status"], h["to_status"], h["reason"], h["actor_kind"], h["actor_id"])
+            for h in r.get(f"/customers/{customer_id}/history").get_json()]
+
+
+def test_the_first_service_activated_makes_a_new_customer_active(reseller):
+    r = reseller()
+    plan = r.plan()
+    customer = r.create()
+    first, second = (r.service(customer["id"], plan) for _ in range(2))
+    activated = r.post(f"/services/{first}/activate", {"reason": "installed"})
+    assert activated.status_code == 200, activated.get_json()
+    assert r.get(f"/customers/{customer['id']}").get_json()["status"] == "Active"
+    # recorded like every status change: who (the user who activated), when, why
+    assert _history(r, customer["id"]) == [(None, "New", "created", "user", r.acc.user_id),
+                                           ("New", "Active", "first service activated", "user", r.acc.user_id)]
+    logged = r.sql("SELECT detail->>'from_status', detail->>'to_status' FROM activity_log "
+                   "WHERE customer_id = :i AND action = 'customer.status_changed'", i=customer["id"])
+    assert logged == [("New", "Active")]
+    # a second service changes nothing more
+    assert r.post(f"/services/{second}/activate").status_code == 200
+    assert len(_history(r, customer["id"])) == 2
+
+
+def test_a_pending_customer_is_not_activated_by_a_service(reseller):
+    """A Pending customer awaits approval: a service going live (installed ahead) does not approve them."""
+    r = reseller()
+    r.setting("customers", require_approval=True)
+    plan = r.plan()
+    customer = r.create()
+    service_id = r.service(customer["id"], plan)
+    assert r.post(f"/services/{service_id}/activate").status_code == 200
+    assert r.get(f"/customers/{customer['id']}").get_json()["status"] == "Pending"
+    assert [h[:3] for h in _history(r, customer["id"])] == [(None, "Pending", "awaiting approval")]
+    # approved to New later, their next activation is what makes them Active (and says which service)
+    r.post(f"/customers/{customer['id']}/approve", {"reason": "coverage confirmed"})
+    later = r.service(customer["id"], plan)
+    assert r.post(f"/services/{later}/activate").status_code == 200
+    assert _history(r, customer["id"])[-1][:3] == ("New", "Active", f"service {later} activated")
+
+
+def test_a_suspended_customer_stays_suspended_when_a_service_is_activated(reseller):
+    r = reseller()
+    plan = r.plan()
+    customer = r.make(status="Suspended")
+    service_id = r.service(customer.id, plan)
+    assert r.post(f"/services/{service_id}/activate").status_code == 200
+    assert r.get(f"/customers/{customer.id}").get_json()["status"] == "Suspended"
+    assert len(_history(r, customer.id)) == 1

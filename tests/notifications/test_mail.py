@@ -9,6 +9,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from app.services.branding import rendering
+from app.services.branding.resolve import Level, merge
 from app.services.errors import Invalid
 from app.services.notifications import queue_email, render
 from app.services.notifications.smtp import NotConfigured, Server, build_message, send
@@ -23,22 +25,28 @@ CONTEXTS = {
 }
 
 
+def branded(name: str, **fields) -> dict:
+    """The brand part of an e-mail's context, as queue_email builds it for a tenant named `name`."""
+    brand = merge([Level("T", name, None, {"brand_name": name, **fields}, False), Level("platform", "", None, {})])
+    return rendering.render_context(brand, rendering.Locale())
+
+
 @pytest.mark.parametrize("template", sorted(CONTEXTS))
 def test_every_template_renders_subject_text_and_html_with_the_brand(template):
-    rendered = render(template, {**CONTEXTS[template], "brand": "ABC & Sons"})
+    rendered = render(template, {**CONTEXTS[template], **branded("ABC & Sons")})
     assert "ABC & Sons" in rendered.subject and "\n" not in rendered.subject
     assert "ABC & Sons" in rendered.text
     assert "ABC &amp; Sons" in rendered.html and "ABC & Sons" not in rendered.html  # HTML is escaped
 
 
 def test_details_are_shown_and_escaped_in_html():
-    lockout = render("security/lockout", {**CONTEXTS["security/lockout"], "brand": "B"})
+    lockout = render("security/lockout", {**CONTEXTS["security/lockout"], **branded("B")})
     assert "4 March 2025, 05:06 UTC" in lockout.text and "203.0.113.7" in lockout.text
     assert "30 minutes" in lockout.text and "reset" in lockout.text
-    device = render("security/new_device", {**CONTEXTS["security/new_device"], "brand": "B"})
+    device = render("security/new_device", {**CONTEXTS["security/new_device"], **branded("B")})
     assert "4 March 2025, 05:06 UTC" in device.text  # converted to UTC, and says so
     assert "<script>" not in device.html and "&lt;script&gt;" in device.html
-    reset = render("security/password_reset", {**CONTEXTS["security/password_reset"], "brand": "B"})
+    reset = render("security/password_reset", {**CONTEXTS["security/password_reset"], **branded("B")})
     assert "https://abc.example/reset?token=t0k&x=1" in reset.text
     assert 'href="https://abc.example/reset?token=t0k&amp;x=1"' in reset.html
     assert "1 hour" in reset.text

@@ -45,7 +45,7 @@ def test_a_tenant_email_is_delivered_with_the_tenants_brand(db, make_tenant, mai
     mail_worker.drain()
     row = _row(db, Outbox, outbox_id, tenant)
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
-    assert row.sent_at is not None and row.context["brand"] == "Acme Fibre"
+    assert row.sent_at is not None and row.context["brand"]["name"] == "Acme Fibre"
 
 
 def test_the_commit_may_come_after_the_tenant_context_is_left(db, make_tenant, mail_worker, smtp_server):

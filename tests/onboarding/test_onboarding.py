@@ -41,7 +41,7 @@ def test_onboarding_end_to_end(client, db, accounts, make_plan):
     assert response.status_code == 201, response.get_json()
     out = response.get_json()
     customer, [service] = out["customer"], out["services"]
-    assert customer["status"] == "New" and customer["portal_id"].startswith("AUT")
+    assert customer["status"] == "Active" and customer["portal_id"].startswith("AUT")
     assert service["status"] == "Active" and Decimal(service["price"]) == Decimal("2000.00")
     assert service["network_username"] and service["network_password"]
     assert out["portal_password"] and out["portal_password"] != service["network_password"]

@@ -10,7 +10,16 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from app.models import Customer
 from app.services.contacts import CHANNEL_KINDS, TOPICS
-from app.services.customers import BULK_MAX, DEFAULT_SORT, KINDS, PAGE_MAX, PAYMENT_METHODS, STATUSES, sort_options
+from app.services.customers import (
+    BULK_MAX,
+    DEFAULT_SORT,
+    KINDS,
+    PAGE_MAX,
+    PAYMENT_METHODS,
+    SERVICE_TYPES,
+    STATUSES,
+    sort_options,
+)
 
 _money = {"places": None, "as_string": True, "allow_nan": False}
 # documented as what travels: a decimal string out; in, a decimal string or a JSON number
@@ -187,6 +196,12 @@ class CustomerFilterArgs(Schema):
     created_from = _Moment(metadata={"description": "created at or after (ISO date or date-time)"})
     created_to = _Moment(upper=True, attribute="created_before",
                          metadata={"description": "created up to (a date: that whole day)"})
+    service_type = Text(validate=validate.OneOf(SERVICE_TYPES),
+                        metadata={"description": "customers with at least one service of this kind that is not "
+                                                 "Terminated (Pending ones count: ordered, about to be installed)"})
+    payment_status = Text(validate=validate.OneOf(("paid", "unpaid", "overdue")),
+                          metadata={"description": "overdue: an open invoice past its due date; unpaid: open "
+                                                   "invoices, none past due; paid: no open invoice"})
 
     @pre_load
     def _split_statuses(self, data, **_):

@@ -25,6 +25,7 @@ from app.services.oauth import tokens
 from app.services.oauth.server import PATHS, Server, metadata
 from app.web import db_session
 from app.web.auth import Forbidden, Unauthenticated, current_principal, register_resolver, requires
+from app.web.openapi import PROBLEM, ProblemSchema
 
 SIGN_IN = "/reseller/auth/login"
 
@@ -113,7 +114,10 @@ def consent():
 @requires(public=True)
 @protocol.arguments(s.DecisionIn)
 @protocol.alt_response(302, description="back to the client: `code` and `state`, or `error=access_denied`")
-@protocol.alt_response(400, schema=s.OAuthErrorOut, description="unknown client or redirect URI")
+@protocol.alt_response(400, schema=ProblemSchema, content_type=PROBLEM)
+@protocol.alt_response(400, schema=s.OAuthErrorOut,
+                       description="unknown client or redirect URI: RFC 6749's JSON error; a body that is not "
+                                   "JSON at all: a problem, like any other malformed request")
 def decide(body):
     """Approve (`{"confirm": true}`) or deny, with the authorization request's query parameters repeated.
 
@@ -132,6 +136,9 @@ def decide(body):
 @requires(public=True)
 @protocol.response(200, s.TokenOut)
 @protocol.alt_response(400, schema=s.OAuthErrorOut, description="RFC 6749 §5.2 error")
+@protocol.alt_response(401, schema=s.OAuthErrorOut,
+                       description="the client did not authenticate (RFC 6749 §5.2 invalid_client, when it tried "
+                                   "with the Authorization header)")
 def token():
     """Exchange a code (with its PKCE verifier), a refresh token, or client credentials for tokens."""
     _on_tenant_host()
@@ -142,6 +149,8 @@ def token():
 @requires(public=True)
 @protocol.response(200, description="revoked, or unknown to us (RFC 7009 §2.2: the same answer)")
 @protocol.alt_response(400, schema=s.OAuthErrorOut, description="RFC 6749 §5.2 error")
+@protocol.alt_response(401, schema=s.OAuthErrorOut,
+                       description="the client did not authenticate (RFC 6749 §5.2 invalid_client)")
 def revoke():
     """RFC 7009: revoke an access token, or a refresh token with every token of its grant."""
     _on_tenant_host()

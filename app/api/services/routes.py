@@ -1,6 +1,7 @@
 """Customers' services: create, activate, suspend/limit/restore/terminate, change requests, network
-credentials. A user restricted to some customers sees only those customers' services (404 otherwise,
-so that nothing is learnt about the others)."""
+credentials, and the services of many customers at once. A user restricted to some customers sees only
+those customers' services (404 otherwise, so that nothing is learnt about the others); bulk operations
+leave the others out."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from app.api.services import schemas as s
 from app.models import Customer
 from app.models.catalogue import Plan
 from app.models.provisioning import EquipmentItem, Service
-from app.services import service_requests, services
+from app.services import customers, service_requests, services
 from app.services.errors import NotFound
 from app.services.ids import valid_id
 from app.web import db_session
@@ -170,3 +171,53 @@ def _decision(name: str, summary: str):
 _decision("approve", "Approve a Pending request: done at once, or at the next cycle.")
 _decision("reject", "Reject a Pending request.")
 _decision("cancel", "Withdraw a Pending or Approved request.")
+
+
+# -- bulk ---------------------------------------------------------------------------------------------
+def _bulk_out(action: str, results: list[customers.CustomerServicesResult]) -> dict:
+    done = [service for customer in results for service in customer.services]
+    counts = {outcome: sum(1 for r in done if r.outcome == outcome)
+              for outcome in ("changed", "unchanged", "refused", "failed")}
+    return {"action": action, "customers": len(results), "services": len(done), **counts,
+            "not_found": sum(1 for r in results if r.outcome == "not_found"),
+            "results": [{"id": r.id, "portal_id": r.portal_id, "outcome": r.outcome,
+                         "services": [vars(x) for x in r.services]} for r in results]}
+
+
+def _bulk(action: str, path: str, permission: str, schema: type, summary: str):
+    """One endpoint per action, so that each declares (and the permission matrix checks) the permission
+    it needs: suspending and restoring is `services.suspend`, changing plans `services.modify`."""
+
+    @requires(permission, kinds=USER)
+    @blp.arguments(schema)
+    @blp.response(200, s.BulkServicesOut)
+    def view(body):
+        session, visible = db_session(), g.principal.allowed_customer_ids
+        filters = customers.CustomerFilter(**body.get("filter", {}))
+        ids = body.get("ids")
+        if ids is None:
+            ids = customers.matching_ids(session, filters, visible)
+        results = customers.change_services(session, ids, action, body["reason"], plan_code=body.get("plan_code"),
+                                            service_type=filters.service_type, actor=g.principal, visible=visible)
+        return _bulk_out(action, results)
+
+    view.__name__ = view.__qualname__ = f"bulk_{action}"
+    view.__doc__ = summary
+    blp.route(f"/customers/bulk/services/{path}", methods=["POST"], endpoint=f"bulk_{action}")(view)
+
+
+_bulk("suspend", "suspend", "services.suspend", s.BulkServicesIn,
+      """Suspend the services of many customers.
+
+      The Active and Limited services of the listed (`ids`) or filtered (`filter`) customers; the answer says,
+      per customer and per service, what happened. A service that cannot be suspended never stops the others.""")
+_bulk("restore", "restore", "services.suspend", s.BulkServicesIn,
+      """Restore the suspended services of many customers.
+
+      The Suspended services of the listed or filtered customers. Limited services (fair use) and vacation
+      holds are left as they are: lift those one by one.""")
+_bulk("change_plan", "change-plan", "services.modify", s.BulkPlanChangeIn,
+      """Move the services of many customers to another plan, now.
+
+      The services of the plan's kind of the listed or filtered customers, each where the plan is sold in its
+      region (as a change request, approved by this call); active ones take the new plan's price of today.""")

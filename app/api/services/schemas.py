@@ -1,7 +1,9 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.catalogue.fields import Id, MoneyOut, Text
+from app.api.customers.schemas import CustomerFilterArgs
 from app.models.provisioning import REQUEST_KINDS
+from app.services.customers import BULK_MAX
 
 
 class ServiceIn(Schema):
@@ -98,3 +100,57 @@ class ServiceRequestOut(Schema):
     decided_at = fields.DateTime(allow_none=True)
     note = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+
+
+# -- bulk: the services of many customers --------------------------------------------------------------
+class BulkServicesIn(Schema):
+    ids = fields.List(Id(), validate=validate.Length(min=1, max=BULK_MAX),
+                      metadata={"description": "customers, by id"})
+    filter = fields.Nested(CustomerFilterArgs, metadata={
+        "description": "customers, as the customer list filters them; with `service_type`, only services of "
+                       "that kind are acted on"})
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000),
+                  metadata={"description": "kept in every changed service's history"})
+
+    @validates_schema
+    def _one_selection(self, data, **_):
+        if ("ids" in data) == ("filter" in data):
+            raise ValidationError("give either 'ids' or 'filter'", "ids")
+
+
+class BulkPlanChangeIn(BulkServicesIn):
+    plan_code = Text(required=True, validate=validate.Length(min=1, max=40),
+                     metadata={"description": "the plan to move to, from your catalogue; services of its kind move",
+                               "example": "HOME-20"})
+
+
+class BulkServiceResultOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    outcome = fields.String(required=True, metadata={"description": "changed, unchanged, refused or failed"})
+    from_status = fields.String(required=True)
+    to_status = fields.String(required=True)
+    from_plan_id = fields.Integer(allow_none=True, metadata={"description": "plan changes only"})
+    to_plan_id = fields.Integer(allow_none=True, metadata={"description": "plan changes only"})
+    detail = fields.String(allow_none=True, metadata={"description": "why it was not changed"})
+
+
+class BulkCustomerResultOut(Schema):
+    id = fields.Integer(required=True)
+    portal_id = fields.String(allow_none=True)
+    outcome = fields.String(required=True, metadata={
+        "description": "changed, unchanged, failed (a service was refused or failed; the others were still "
+                       "done) or not_found"})
+    services = fields.List(fields.Nested(BulkServiceResultOut), required=True)
+
+
+class BulkServicesOut(Schema):
+    action = fields.String(required=True)
+    customers = fields.Integer(required=True, metadata={"description": "customers asked for"})
+    services = fields.Integer(required=True, metadata={"description": "services acted on"})
+    changed = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    refused = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    not_found = fields.Integer(required=True, metadata={"description": "customers unknown or not yours to see"})
+    results = fields.List(fields.Nested(BulkCustomerResultOut), required=True)

@@ -24,10 +24,8 @@ import json
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.utils import formataddr, parseaddr
-from functools import cache
-from pathlib import Path
 
 import jinja2
 from sqlalchemy import event, func, select
@@ -36,14 +34,15 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.config import Settings
 from app.models import Outbox, PlatformOutbox
 from app.models.base import utcnow
+from app.services import branding
+from app.services.branding import rendering
 from app.services.errors import Invalid
 from app.services.notifications import smtp
 from tenants import Tenant, current_tenant, tenant_context
+from tenants.themes import BASE_CHAIN, ThemeChain
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "themes" / "base" / "templates"
-PLATFORM_BRAND = "Backhaul"
 MAX_ATTEMPTS = 6  # the worker's actors allow 5 retries: 6 attempts in all
 _QUEUED = "backhaul.outbox.queued"  # session.info key: rows waiting for their transaction to commit
 
@@ -63,39 +62,10 @@ class Rendered:
 
 # -- rendering ----------------------------------------------------------------------------------------
 
-@cache
-def _environment() -> jinja2.Environment:
-    """The template environment: the base theme only, until the theme chain (tenant → parent → base)
-    arrives; swapping this one function is all that will take. Undefined names fail loudly, so a
-    missing context value stops the event instead of sending an e-mail with a hole in it."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    environment.filters["when"] = _when
-    environment.filters["duration"] = _duration
-    return environment
-
-
-def _when(value: datetime | str) -> str:
-    """A moment as people read it, in UTC and saying so (the tenant's time zone comes with the edges)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
-
-
-def _duration(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    if hours and not rest:
-        return f"{hours} hour{'s' if hours > 1 else ''}"
-    return f"{int(minutes)} minute{'s' if minutes != 1 else ''}"
-
-
-def render(template: str, context: dict) -> Rendered:
-    """Subject, text and HTML of `email/<template>`; the subject is one line whatever the template does."""
-    environment = _environment()
+def render(template: str, context: dict, chain: ThemeChain = BASE_CHAIN) -> Rendered:
+    """Subject, text and HTML of `email/<template>` drawn through a theme chain; the subject is one line
+    whatever the template does. Undefined names fail loudly (see branding/rendering.py)."""
+    environment = rendering.environment("mail", chain)
 
     def one(suffix: str) -> str:
         return environment.get_template(f"email/{template}{suffix}").render(context)
@@ -109,8 +79,21 @@ def render(template: str, context: dict) -> Rendered:
     return Rendered(subject=" ".join(one(".subject.txt").split()), text=one(".txt"), html=html)
 
 
-def brand(tenant: Tenant | None) -> str:
-    return tenant.name if tenant is not None else PLATFORM_BRAND
+def branded_context(session: Session, tenant: Tenant | None) -> tuple[dict, ThemeChain]:
+    """What every e-mail of a tenant is drawn with: its brand (logo and links on its primary host), its
+    language and time zone; and the theme chain to draw it through."""
+    brand = branding.brand_of(session, tenant.id if tenant is not None else None)
+    host = rendering.primary_host(session, tenant.id) if tenant is not None else None
+    base = _public_base(host)
+    return rendering.render_context(brand, rendering.locale_of(session), base), brand.themes
+
+
+def _public_base(host: str | None) -> str:
+    if host is None:
+        return ""
+    from app.config import Settings
+
+    return Settings.from_env().public_url(host)
 
 
 # -- queueing -----------------------------------------------------------------------------------------
@@ -120,8 +103,9 @@ def queue_email(session: Session, *, to: str, template: str, context: dict) -> O
     session's transaction; it is enqueued for sending when, and only if, that transaction commits."""
     tenant = current_tenant()
     address = _recipient(to)
-    values = {**context, "brand": brand(tenant)}
-    rendered = render(template, values)
+    branded, chain = branded_context(session, tenant)
+    values = {**context, **branded}
+    rendered = render(template, values, chain)
     row = _model(tenant)(channel="email", template=template, to_address=address, subject=rendered.subject,
                          body_text=rendered.text, body_html=rendered.html, context=_jsonable(values))
     session.add(row)
@@ -282,11 +266,17 @@ def _record_failure(session: Session, row: OutboxRow, exc: BaseException, max_at
 
 
 def _message(row: OutboxRow, settings: Settings):
-    """The e-mail of a row. A tenant's mail shows the tenant's brand as the sender's name (white label),
-    at the configured address; its Message-ID is fixed per row, so a rare duplicate can be recognised."""
+    """The e-mail of a row. A tenant's mail comes from its brand's sender name and address (white label;
+    the platform's address when the brand sets none, which a reseller's own address needs SPF/DKIM for).
+    Its Message-ID is fixed per row, so a rare duplicate can be recognised."""
     name, address = parseaddr(settings.mail_from)
     tenant = current_tenant()
-    sender = formataddr((row.context.get("brand") or name, address)) if tenant is not None else settings.mail_from
+    brand = row.context.get("brand") if isinstance(row.context.get("brand"), dict) else {}
+    if tenant is not None:
+        sender = formataddr((brand.get("email_sender_name") or brand.get("name") or name,
+                             brand.get("email_sender_address") or address))
+    else:
+        sender = settings.mail_from
     scope = tenant.code.lower().replace("_", "-") if tenant is not None else "platform"
     domain = address.rpartition("@")[2] or "localhost"
     return smtp.build_message(sender=sender, to=row.to_address, subject=row.subject, text=row.body_text,

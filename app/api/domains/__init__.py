@@ -1,0 +1,1 @@
+"""A reseller's custom domains and their DNS verification."""

@@ -1,0 +1,140 @@
+"""Putting money where it is owed: payments and credit notes to open invoices, oldest first.
+
+Oldest first means by due date, then by invoice id: the debt that has waited longest is cleared first,
+which is also what dunning looks at. Money left over stays unallocated on its payment (or credit note)
+and is the customer's credit: `settle` runs again whenever a new invoice is issued, so credit pays the
+next invoice without anyone asking. Every allocation is a row, so a refund can undo exactly what its
+payment paid, and commissions can follow a payment to the invoices it settled.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.billing import Invoice, Payment, PaymentAllocation
+from app.services.money import round_money
+
+ZERO = Decimal("0.00")
+OPEN = ("Issued", "Partially Paid", "Overdue")
+
+
+def status_for(invoice: Invoice, today: date | None = None) -> str:
+    """The status an issued invoice has for what was paid of it and its due date."""
+    if invoice.status in ("Draft", "Void") or invoice.kind != "invoice":
+        return invoice.status
+    if invoice.amount_paid >= invoice.total:
+        return "Paid"
+    today = today or date.today()
+    if invoice.due_on is not None and invoice.due_on < today:
+        return "Overdue"
+    return "Partially Paid" if invoice.amount_paid > ZERO else "Issued"
+
+
+def open_invoices(session: Session, customer_id: int, *, lock: bool = True) -> list[Invoice]:
+    query = (select(Invoice).where(Invoice.customer_id == customer_id, Invoice.kind == "invoice",
+                                   Invoice.status.in_(OPEN))
+             .order_by(Invoice.due_on.nulls_last(), Invoice.id))
+    if lock:
+        query = query.with_for_update()
+    return list(session.execute(query).scalars())
+
+
+def _allocated(session: Session, column, source_id: int) -> Decimal:
+    return Decimal(session.execute(select(func.coalesce(func.sum(PaymentAllocation.amount), 0))
+                                   .where(column == source_id)).scalar_one())
+
+
+def unallocated_payment(session: Session, payment: Payment) -> Decimal:
+    if payment.status in ("pending", "failed"):
+        return ZERO
+    return round_money(payment.amount - payment.refunded_amount - _allocated(session, PaymentAllocation.payment_id,
+                                                                             payment.id))
+
+
+def unallocated_credit_note(session: Session, note: Invoice) -> Decimal:
+    if note.kind != "credit_note" or note.status in ("Draft", "Void"):
+        return ZERO
+    return round_money(note.total - _allocated(session, PaymentAllocation.credit_note_id, note.id))
+
+
+def credit(session: Session, customer_id: int) -> Decimal:
+    """The customer's credit: what their payments and credit notes hold that no invoice has taken."""
+    payments = session.execute(select(Payment).where(Payment.customer_id == customer_id)).scalars()
+    notes = session.execute(select(Invoice).where(Invoice.customer_id == customer_id,
+                                                  Invoice.kind == "credit_note")).scalars()
+    return round_money(sum((unallocated_payment(session, p) for p in payments), ZERO)
+                       + sum((unallocated_credit_note(session, n) for n in notes), ZERO))
+
+
+def apply(session: Session, invoice: Invoice, amount: Decimal, *, payment_id: int | None = None,
+          credit_note_id: int | None = None, today: date | None = None) -> PaymentAllocation | None:
+    """Allocate up to `amount` to one invoice; returns the allocation (None if nothing was due)."""
+    take = min(amount, invoice.total - invoice.amount_paid)
+    if take <= ZERO:
+        return None
+    row = PaymentAllocation(invoice_id=invoice.id, payment_id=payment_id, credit_note_id=credit_note_id, amount=take)
+    session.add(row)
+    invoice.amount_paid = round_money(invoice.amount_paid + take)
+    invoice.status = status_for(invoice, today)
+    invoice.version += 1
+    return row
+
+
+def settle(session: Session, customer_id: int, *, today: date | None = None) -> list[PaymentAllocation]:
+    """Spend the customer's unallocated payments (oldest first), then credit notes, on their open
+    invoices (oldest first). Safe to call any time: with nothing to spend or nothing owed it does nothing."""
+    invoices = open_invoices(session, customer_id)
+    if not invoices:
+        return []
+    made: list[PaymentAllocation] = []
+    sources: list[tuple[str, int, Decimal]] = []
+    for payment in session.execute(select(Payment).where(Payment.customer_id == customer_id)
+                                   .order_by(Payment.received_at, Payment.id).with_for_update()).scalars():
+        left = unallocated_payment(session, payment)
+        if left > ZERO:
+            sources.append(("payment", payment.id, left))
+    for note in session.execute(select(Invoice).where(Invoice.customer_id == customer_id,
+                                                      Invoice.kind == "credit_note")
+                                .order_by(Invoice.id).with_for_update()).scalars():
+        left = unallocated_credit_note(session, note)
+        if left > ZERO:
+            sources.append(("credit_note", note.id, left))
+    for kind, source_id, left in sources:
+        for invoice in invoices:
+            if left <= ZERO:
+                break
+            row = apply(session, invoice, left, today=today,
+                        payment_id=source_id if kind == "payment" else None,
+                        credit_note_id=source_id if kind == "credit_note" else None)
+            if row is not None:
+                made.append(row)
+                left -= row.amount
+    session.flush()
+    return made
+
+
+def undo_payment(session: Session, payment: Payment, amount: Decimal, *, today: date | None = None) -> Decimal:
+    """Take back up to `amount` of what a payment paid (for a refund or a reversed payment), newest
+    allocation first, re-opening those invoices. Returns how much was taken back from invoices."""
+    taken = ZERO
+    rows = session.execute(select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id)
+                           .order_by(PaymentAllocation.id.desc())).scalars().all()
+    net: dict[int, Decimal] = {}
+    for row in rows:
+        net[row.invoice_id] = net.get(row.invoice_id, ZERO) + row.amount
+    for invoice_id, paid in sorted(net.items(), reverse=True):
+        if taken >= amount or paid <= ZERO:
+            continue
+        back = min(paid, amount - taken)
+        invoice = session.get(Invoice, invoice_id, with_for_update=True)
+        session.add(PaymentAllocation(invoice_id=invoice_id, payment_id=payment.id, amount=-back))
+        invoice.amount_paid = round_money(invoice.amount_paid - back)
+        invoice.status = status_for(invoice, today)
+        invoice.version += 1
+        taken += back
+    session.flush()
+    return taken
