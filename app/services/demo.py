@@ -50,7 +50,7 @@ BRANDS = {
                 "email_sender_name": "ABC Internet Services"},
     "XYZ_NET": {"brand_name": "XYZ Networks", "primary_color": "#6B21A8", "secondary_color": "#10B981",
                 "font_family": "Georgia, serif", "support_email": "help@xyz-networks.example",
-                "support_phone": "+254 700 000 200", "address": "Kenyatta Avenue 3, Nakuru"},
+                "support_phone": "+254 700 000 200", "address": "Kenyatta Avenue 3, Nakuru", "theme": "savanna"},
     "ABC_EAST": {"primary_color": "#0F766E"},
 }
 LOGOS = {"ABC_ISP": ("#0066CC", "#FF6600"), "XYZ_NET": ("#6B21A8", "#10B981")}

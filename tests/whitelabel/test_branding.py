@@ -373,3 +373,48 @@ def test_branding_domain_must_be_a_verified_domain_of_ones_own(client, db, resel
         tenant_svc.add_domain(s, a.tenant.code, host, verified=True, actor="test")
     done = client.patch("/reseller/api/branding", headers=a.headers, json={"branding": {"domain": host}})
     assert done.status_code == 200 and done.get_json()["domain"] == host
+
+
+def test_a_brand_changed_elsewhere_reaches_this_process_through_notify(client, db, reseller):
+    """Another process (here: plain SQL, which clears no cache of ours) changes a brand; the trigger's
+    NOTIFY drops this process's cached brand, so the next page shows the change."""
+    import time
+
+    a = reseller("NTF")
+    client.patch("/reseller/api/branding", headers=a.headers, json={"branding": {"brand_name": "Before Name"}})
+    assert "Before Name" in client.get("/", headers={"Host": a.host}).get_data(as_text=True)
+    with db.session() as s:
+        s.execute(text("UPDATE public.brandings SET fields = fields || '{\"brand_name\": \"After Name\"}'::jsonb "
+                       "WHERE tenant_id = :id"), {"id": a.tenant.id})
+    deadline = time.monotonic() + 5
+    while "After Name" not in client.get("/", headers={"Host": a.host}).get_data(as_text=True):
+        assert time.monotonic() < deadline, "the cached brand was never dropped"
+        time.sleep(0.05)
+
+
+def test_a_theme_shipped_as_a_folder_can_be_chosen(client, reseller):
+    a, b = reseller("SHP"), reseller("SHQ")
+    assert client.patch("/reseller/api/branding", headers=a.headers,
+                        json={"branding": {"theme": "savanna"}}).status_code == 200
+    page = client.get("/", headers={"Host": a.host}).get_data(as_text=True)
+    assert 'class="savanna-band"' in page and "/static/savanna.css" in page
+    assert client.get("/static/savanna.css", headers={"Host": a.host}).status_code == 200
+    assert 'class="savanna-band"' not in client.get("/", headers={"Host": b.host}).get_data(as_text=True)
+    assert client.get("/static/savanna.css", headers={"Host": b.host}).status_code == 404  # not in b's chain
+
+
+def test_preview_of_a_sample_invoice_as_html_and_pdf(client, reseller):
+    import pypdf
+
+    a = reseller("PRI")
+    draft = {"brand_name": "Draft Invoicer", "tax_number": "P059999999Z", "primary_color": "#AB1234"}
+    html = client.post("/reseller/api/branding/preview", headers=a.headers,
+                       json={"page": "invoice", "branding": draft})
+    assert html.status_code == 200 and "Draft Invoicer" in html.get_data(as_text=True)
+    assert "#AB1234" in html.get_data(as_text=True).upper()
+    pdf = client.post("/reseller/api/branding/preview", headers=a.headers,
+                      json={"page": "invoice", "format": "pdf", "branding": draft})
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text_ = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Draft Invoicer" in text_ and "P059999999Z" in text_
+    assert client.get("/reseller/api/branding", headers=a.headers).get_json()["branding"] == {}
