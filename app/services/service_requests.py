@@ -43,7 +43,7 @@ from app.services.settings import get_setting
 from tenants import require_tenant
 
 log = logging.getLogger(__name__)
-VACATION = "vacation hold"
+VACATION = services.VACATION_HOLD  # the reason a hold suspends with
 MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 OPEN = ("Pending", "Approved")
 

@@ -199,11 +199,16 @@ def limit(session: Session, service_id: int, *, reason: str | None = None,
     return service
 
 
+VACATION_HOLD = "vacation hold"  # the reason service_requests suspends with
+
+
 def restore(session: Session, service_id: int, *, reason: str | None = None,
             principal: Principal | None = None) -> Service:
     service = get(session, service_id, lock=True)
+    leaving_hold = service.status == "Suspended" and service.status_reason == VACATION_HOLD
     _move(session, service, "restore", reason, principal)
-    service.vacation_from = service.vacation_until = None
+    if leaving_hold:  # a hold still to come (a Limited service restored by a payment) is kept
+        service.vacation_from = service.vacation_until = None
     return service
 
 

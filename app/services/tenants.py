@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.settings import seed_defaults
-from migrations.runner import upgrade_tenant_on
+from migrations.baseline import create_at_head
 from tenants import InvalidTenantCode, Tenant, schema_for_code, tenant_context, validate_code
 from tenants.hosts import normalise_host
 from tenants.schema import quote_schema, subdomain_for_code
@@ -84,7 +84,7 @@ def provision(
     session.flush()
     session.execute(text(f"CREATE SCHEMA {quote_schema(schema)}"))
     tenant = ref(row)
-    upgrade_tenant_on(session.connection(), tenant)
+    create_at_head(session.connection(), tenant)
     with tenant_context(tenant):
         seed_defaults(session, code, row.name, settings)
 

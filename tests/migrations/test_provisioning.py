@@ -103,8 +103,57 @@ def test_failing_tenant_stops_the_run_and_is_named(db, make_tenant):
             svc.delete(s, bad.code)
 
 
+def _replayed(db, make_tenant, prefix: str):
+    """A tenant whose schema was made by replaying every migration (provisioning uses the baseline)."""
+    tenant = make_tenant(prefix)
+    runner.downgrade_tenant(db.engine, tenant, "base")
+    runner.upgrade_tenant(db.engine, tenant)
+    return tenant
+
+
+_CATALOGUE = """
+    SELECT 'column', c.relname || '.' || a.attname,
+           format_type(a.atttypid, a.atttypmod) || ' null=' || (NOT a.attnotnull)::text
+           || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
+           || ' default=' || COALESCE(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE n.nspname = :s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT 'constraint', c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :s
+    UNION ALL
+    SELECT 'index', i.indexname, replace(i.indexdef, :s || '.', '') FROM pg_indexes i WHERE i.schemaname = :s
+    UNION ALL
+    SELECT 'trigger', c.relname || '.' || t.tgname, replace(pg_get_triggerdef(t.oid), :s || '.', '')
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :s AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'function', p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = :s
+    UNION ALL
+    SELECT 'row', 'roles.' || name, builtin::text || description FROM roles
+"""
+
+
+def _catalogue(db, tenant) -> set:
+    with db.session() as s, tenant_context(tenant):
+        return {tuple(row) for row in s.execute(text(_CATALOGUE), {"s": tenant.schema})}
+
+
+def test_a_provisioned_schema_is_the_same_as_one_made_by_the_migrations(db, make_tenant):
+    """Provisioning creates from the models at head (migrations/baseline.py); replaying the migrations
+    must give exactly the same tables, columns, constraints, indexes, triggers, functions and seed rows."""
+    baseline, replayed = make_tenant("BASE"), _replayed(db, make_tenant, "REPLAY")
+    made, migrated = _catalogue(db, baseline), _catalogue(db, replayed)
+    assert made == migrated, {"only in the baseline": sorted(made - migrated),
+                              "only in the migrations": sorted(migrated - made)}
+    assert any(kind == "trigger" for kind, *_ in made)  # the comparison reached the ledger's trigger
+
+
 def test_models_match_migrations(db, database_url, make_tenant):
-    tenant = make_tenant("DRIFT")
+    tenant = _replayed(db, make_tenant, "DRIFT")
     # A plain engine whose default schema is pg_catalog: then `public` and the tenant's schema are reflected
     # under their own names, as the models spell them (public) or as the runner sets them (tenant).
     engine = create_engine(sqlalchemy_url(database_url), connect_args={"options": "-csearch_path=pg_catalog"})
