@@ -55,9 +55,9 @@ def fail(message: str, code: int = 1):
 
 
 def _register() -> None:
-    from app.cli import db, demo, embedded, housekeeping, outbox, run, staff, tenants
+    from app.cli import billing, db, demo, embedded, housekeeping, outbox, run, staff, tenants
 
-    for module in (run, db, tenants, staff, demo, embedded, outbox, housekeeping):
+    for module in (run, db, tenants, staff, demo, embedded, outbox, housekeeping, billing):
         main.add_command(module.command)
 
 

@@ -1,4 +1,5 @@
-"""`backhaul run`: migrate, (optionally) seed the demo, then serve web and worker in the foreground.
+"""`backhaul run`: migrate, (optionally) seed the demo, then serve web, worker and the scheduler (periodiq,
+which sends the daily jobs' tick) in the foreground.
 
 With no BACKHAUL_SMTP_URL, a mail catcher (`app.mailcatcher`) runs beside them and web and worker send
 to it, so that mail sent on a development machine lands in `<data dir>/mail/` instead of being lost.
@@ -113,6 +114,10 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
             [sys.executable, "-m", "dramatiq", "worker.main", "--processes", "1",
              "--threads", str(worker_threads or settings.worker_threads)],
             env=env,
+        ),
+        # periodiq sends the scheduler's tick every 15 minutes; the worker runs it (worker/scheduler.py)
+        "scheduler": subprocess.Popen(
+            [sys.executable, "-c", "from periodiq import entrypoint; entrypoint()", "worker.scheduler"], env=env,
         ),
     }
     children.update(mail)

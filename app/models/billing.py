@@ -38,7 +38,7 @@ LEDGER_KINDS = ("charge", "payment", "credit", "refund", "adjustment", "late_fee
 INVOICE_KINDS = ("invoice", "proforma", "credit_note")
 INVOICE_STATUSES = ("Draft", "Issued", "Partially Paid", "Paid", "Overdue", "Void")
 PAYMENT_METHODS = ("cash", "bank_transfer", "mpesa", "card", "wallet")
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded")
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded", "reversed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -24,6 +24,9 @@ def wants_html() -> bool:
     return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
 
 
+_OWN_MEMBERS = frozenset({"type", "title", "status", "detail", "slug", "instance"})
+
+
 def problem(status: int, slug: str, title: str, detail: str | None = None, **extra):
     if wants_html():
         body = render_template("errors/error.html", status=status, title=title, detail=detail, slug=slug,
@@ -59,7 +62,9 @@ def handle_http(exc: HTTPException):
 
 
 def handle_service(exc: ServiceError):
-    return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+    # the problem's own members are never overwritten by an error's extras (an extra named `status` once was)
+    return problem(exc.status, exc.slug, exc.title, exc.detail,
+                   **{k: v for k, v in exc.extra.items() if k not in _OWN_MEMBERS})
 
 
 def handle_unknown_host(exc: UnknownHost):

@@ -49,7 +49,7 @@ def _allocated(session: Session, column, source_id: int) -> Decimal:
 
 
 def unallocated_payment(session: Session, payment: Payment) -> Decimal:
-    if payment.status in ("pending", "failed"):
+    if payment.status in ("pending", "failed", "reversed"):
         return ZERO
     return round_money(payment.amount - payment.refunded_amount - _allocated(session, PaymentAllocation.payment_id,
                                                                              payment.id))

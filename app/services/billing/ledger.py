@@ -82,11 +82,12 @@ _CHECKS = {
         FROM invoices i JOIN ledger_entries l ON l.invoice_id = i.id AND l.payment_id IS NULL
         WHERE i.status = 'Draft' OR i.kind = 'proforma' GROUP BY i.id HAVING SUM(l.amount) <> 0""",
     "a payment's ledger entries add up to minus what was kept of it": """
-        SELECT p.id, CASE WHEN p.status IN ('pending', 'failed') THEN 0 ELSE p.refunded_amount - p.amount END,
+        SELECT p.id,
+               CASE WHEN p.status IN ('pending', 'failed', 'reversed') THEN 0 ELSE p.refunded_amount - p.amount END,
                COALESCE(SUM(l.amount), 0)
         FROM payments p LEFT JOIN ledger_entries l ON l.payment_id = p.id
         GROUP BY p.id HAVING COALESCE(SUM(l.amount), 0) <>
-            CASE WHEN p.status IN ('pending', 'failed') THEN 0 ELSE p.refunded_amount - p.amount END""",
+            CASE WHEN p.status IN ('pending', 'failed', 'reversed') THEN 0 ELSE p.refunded_amount - p.amount END""",
     "an invoice's allocations add up to its amount paid": """
         SELECT i.id, i.amount_paid, COALESCE(SUM(a.amount), 0)
         FROM invoices i LEFT JOIN payment_allocations a ON a.invoice_id = i.id
@@ -114,7 +115,7 @@ _CHECKS = {
             SELECT p.customer_id, SUM(p.amount - p.refunded_amount
                                       - COALESCE((SELECT SUM(a.amount) FROM payment_allocations a
                                                   WHERE a.payment_id = p.id), 0)) AS v
-            FROM payments p WHERE p.status NOT IN ('pending', 'failed') GROUP BY p.customer_id),
+            FROM payments p WHERE p.status NOT IN ('pending', 'failed', 'reversed') GROUP BY p.customer_id),
         unused_credit AS (
             SELECT c.customer_id, SUM(c.total - COALESCE((SELECT SUM(a.amount) FROM payment_allocations a
                                                           WHERE a.credit_note_id = c.id), 0)) AS v

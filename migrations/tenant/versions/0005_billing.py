@@ -123,7 +123,7 @@ def upgrade() -> None:
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('created_by', sa.String(length=300), server_default='system', nullable=False),
     sa.CheckConstraint("method IN ('cash', 'bank_transfer', 'mpesa', 'card', 'wallet')", name=op.f('ck_payments_method')),
-    sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed', 'refunded', 'partially_refunded')", name=op.f('ck_payments_status')),
+    sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'reversed')", name=op.f('ck_payments_status')),
     sa.CheckConstraint('amount > 0', name=op.f('ck_payments_amount')),
     sa.CheckConstraint('refunded_amount >= 0 AND refunded_amount <= amount', name=op.f('ck_payments_refunded_amount')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payments_customer_id_customers'), ondelete='RESTRICT'),

@@ -1,0 +1,1 @@
+"""Billing settings of a reseller: tax rates, and billing runs."""
