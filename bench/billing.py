@@ -29,6 +29,7 @@ Run from the repository root:
 
     .venv/bin/python bench/billing.py             # full: 100,000 customers across 100 tenants
     .venv/bin/python bench/billing.py --quick     # 4,000 customers across 4 tenants, fewer PDFs
+    .venv/bin/python bench/billing.py --pdf-only --pdfs 30   # only the PDF figure (step 5)
     .venv/bin/python bench/billing.py --customers 20000 --tenants 10 --json bench/results/billing.json
 """
 
@@ -227,6 +228,12 @@ def run(opts: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="backhaul-bench-") as tmp, \
             migrated_database(opts.database_url, "bill") as (url, db):
         storage.configure(tmp)  # the PDFs' cache folder
+        if opts.pdf_only:  # one small tenant: the PDFs need only a customer to bill
+            tenants, results["seed_s"] = provision(db, 10, 1)
+            results["pdf"] = pdf_rates(db, tenants[0], opts.pdfs)
+            results["environment"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            results["total_s"] = time.perf_counter() - started
+            return results
         log(f"provisioning {opts.tenants} tenants with {opts.customers:,} customers…")
         tenants, results["seed_s"] = provision(db, opts.customers, opts.tenants)
         settle(url)
@@ -256,6 +263,10 @@ def run(opts: argparse.Namespace) -> dict:
 
 def print_summary(results: dict) -> None:
     env = results["environment"]
+    if "billing_run" not in results:  # --pdf-only
+        print_pdf_summary(results)
+        print(f"\nload average {env['loadavg_start']} → {env['loadavg_end']}; total {results['total_s']:.0f} s")
+        return
     print(f"\nBilling, {env['customers']:,} customers across {env['tenants']} tenants, batches of {env['batch']} "
           f"(PostgreSQL {env['postgres']}, Python {env['python']}, {env['cpus']} CPUs; seeded in "
           f"{results['seed_s']:.1f} s)\n")
@@ -271,6 +282,11 @@ def print_summary(results: dict) -> None:
     print(f"\nevery round (invoices/s; the table shows the medians): {rounds}")
     print(f"run / bulk = {results['run_vs_bulk']:.2f} (goal ≥ 0.50); rows per run: "
           + ", ".join(f"{k} {v:,}" for k, v in results["rows"].items()))
+    print_pdf_summary(results)
+    print(f"\nload average {env['loadavg_start']} → {env['loadavg_end']}; total {results['total_s']:.0f} s")
+
+
+def print_pdf_summary(results: dict) -> None:
     pdf = results["pdf"]
     print(f"\nInvoice PDFs on one CPU (#{pdf['cpu']}), cache missed each time\n")
     print_table([["lines", "mean", "PDFs/s", "goal"],
@@ -279,7 +295,6 @@ def print_summary(results: dict) -> None:
                  ["200", f"{pdf['lines_200']['mean_ms']:.1f} ms", f"{pdf['lines_200']['per_second']:.1f}",
                   f"{pdf['ratio_200_to_10']:.1f}× the 10-line time "
                   + ("ok" if pdf["ratio_200_to_10"] <= 20 else "MISSED (≤ 20×)")]])
-    print(f"\nload average {env['loadavg_start']} → {env['loadavg_end']}; total {results['total_s']:.0f} s")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -290,6 +305,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, help=f"customers in all (default {FULL['customers']:,})")
     parser.add_argument("--tenants", type=int, help=f"tenants to spread them over (default {FULL['tenants']})")
     parser.add_argument("--pdfs", type=int, help="timed PDFs per size (full 100, quick 30)")
+    parser.add_argument("--pdf-only", action="store_true",
+                        help="only the PDF figure (one tenant of 10 customers; no billing run)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of bulk insert and run, the median kept")
     parser.add_argument("--json", type=Path, metavar="PATH",
                         help="where to write the results (default bench/results/billing[-quick].json)")
@@ -301,7 +318,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not (1 <= opts.tenants <= 1000 and opts.tenants * 10 <= opts.customers <= 2_000_000 and opts.pdfs >= 1
             and 1 <= opts.repeat <= 20):
         parser.error("--tenants in [1, 1000], --customers at least 10 a tenant and at most 2,000,000")
-    opts.json = opts.json or RESULTS / ("billing-quick.json" if opts.quick else "billing.json")
+    opts.json = opts.json or RESULTS / ("billing-pdf.json" if opts.pdf_only else
+                                        "billing-quick.json" if opts.quick else "billing.json")
     return opts
 
 

@@ -2,7 +2,9 @@
 
 It seeds one tenant of a scratch database with N customers (default 100,000) in a few set-based SQL
 statements (names, counties, statuses, M-PESA numbers... drawn deterministically from the row number;
-every Portal ID registered in `public.portal_ids`, the Portal ID counter and the id sequence moved on),
+every Portal ID registered in `public.portal_ids`, the Portal ID counter and the id sequence moved on; one
+service per customer, internet/voice/recurring, some Terminated; one invoice for ~40 % of the customers,
+Paid, Issued and not yet due, or past due),
 runs VACUUM ANALYZE, serves the app with gunicorn (one gthread worker, pinned to one core) and times
 `GET /reseller/api/customers` over real HTTP, one request at a time, for:
 
@@ -11,7 +13,10 @@ runs VACUUM ANALYZE, serves the app with gunicorn (one gthread worker, pinned to
 - `search_2_words`: page 1 of `q=wanjiru kam` (two prefixes, every word must match);
 - `deep`:       the page at position ~90 % of the list (newest first), from a cursor;
 - `deep_name`:  the same depth in name order;
-- `all`:        page 1 with no filter (so the total counts every customer).
+- `all`:        page 1 with no filter (so the total counts every customer);
+- `service_voice`: page 1 of service_type=voice (an active voice service, ~9 % of the customers);
+- `overdue`:    page 1 of payment_status=overdue (an open invoice past due, ~5 %);
+- `unpaid`:     page 1 of payment_status=unpaid (open invoices, none past due, ~10 %).
 
 Each answer carries the exact total of its filter, so every figure includes that count (the design choice
 this benchmark checks: an exact `count(*)`, served by index-only scans, rather than an estimate or a capped
@@ -138,8 +143,43 @@ FROM generate_series(1, :count) AS n
 """
 
 
+def services_sql() -> str:
+    """One service per customer: internet ~85 %, voice ~10 %, recurring ~5 %; ~8 % of them Terminated."""
+    h = "(hashint8(n::bigint * 104729 + {}) & 2147483647)"
+    return f"""
+INSERT INTO services (customer_id, plan_id, kind, status, price, currency, billing_period, activated_at,
+    terminated_at, network_username)
+SELECT n, 1,
+    CASE WHEN {h.format(20)} % 100 < 85 THEN 'internet' WHEN {h.format(20)} % 100 < 95 THEN 'voice'
+         ELSE 'recurring' END,
+    CASE WHEN {h.format(21)} % 100 < 8 THEN 'Terminated' ELSE 'Active' END,
+    1500.00, 'KES', 'monthly', now() - interval '1 minute' * (:count - n) * 15,
+    CASE WHEN {h.format(21)} % 100 < 8 THEN now() END,
+    CASE WHEN {h.format(20)} % 100 < 85 THEN 'bench' || n END
+FROM generate_series(1, :count) AS n
+"""
+
+
+def invoices_sql() -> str:
+    """One invoice for ~40 % of the customers: ~25 % of them Paid, ~10 % Issued and not yet due, ~5 % late
+    (half marked Overdue by dunning, half still Issued but past due). The rest were never invoiced."""
+    h = "(hashint8(n::bigint * 104729 + 22) & 2147483647) % 100"
+    return f"""
+INSERT INTO invoices (kind, series, number, status, customer_id, currency, period_start, period_end,
+    issued_at, due_on, subtotal, total, amount_paid)
+SELECT 'invoice', 'B', 'B-' || n,
+    CASE WHEN r < 25 THEN 'Paid' WHEN r < 35 THEN 'Issued' WHEN r < 38 THEN 'Overdue' ELSE 'Issued' END,
+    n, 'KES', current_date - 30, current_date - 1, now() - interval '20 days',
+    CASE WHEN r < 25 THEN current_date - 10 WHEN r < 35 THEN current_date + 10 ELSE current_date - 5 END,
+    1500.00, 1500.00, CASE WHEN r < 25 THEN 1500.00 ELSE 0 END
+FROM (SELECT n, {h} AS r FROM generate_series(1, :count) AS n) AS s
+WHERE r < 40
+"""
+
+
 def seed(db, tenant: Tenant, count: int) -> float:
-    """N customers in one transaction; the GIN index is built after the rows, as a restore would."""
+    """N customers in one transaction, with one service each and invoices for ~40 % of them; the GIN index
+    is built after the rows, as a restore would."""
     started = time.perf_counter()
     with db.session() as s, tenant_context(tenant):
         fmt = get_setting(s, "portal_id_format")  # as `next_portal_id` writes them
@@ -154,6 +194,8 @@ def seed(db, tenant: Tenant, count: int) -> float:
                        "FROM customers"))
         s.execute(text("INSERT INTO public.portal_ids (portal_id, tenant_id, customer_id) "
                        "SELECT portal_id, :t, id FROM customers"), {"t": tenant.id})
+        s.execute(text(services_sql()), {"count": count})
+        s.execute(text(invoices_sql()), {"count": count})
         users.create_user(s, username=USERNAME, email=USERNAME, role="Admin", password=PASSWORD)
     return time.perf_counter() - started
 
@@ -206,6 +248,9 @@ def cases(db, tenant: Tenant, count: int) -> dict[str, dict]:
         "deep": {"cursor": deep_cursor(db, tenant, "-created_at", deep)},
         "deep_name": {"sort": "name", "cursor": deep_cursor(db, tenant, "name", deep)},
         "all": {},
+        "service_voice": {"service_type": "voice"},
+        "overdue": {"payment_status": "overdue"},
+        "unpaid": {"payment_status": "unpaid"},
     }
 
 

@@ -15,9 +15,11 @@ def command() -> None:
 def seed_demo(runtime) -> dict:
     from app.services import demo
 
-    return {"staff": demo.seed_staff(runtime.db.session),
-            "resellers": demo.seed(runtime.db.session, runtime.settings.base_domain),
-            "password": demo.DEMO_PASSWORD}
+    summary = {"staff": demo.seed_staff(runtime.db.session),
+               "resellers": demo.seed(runtime.db.session, runtime.settings.base_domain),
+               "password": demo.DEMO_PASSWORD}
+    demo.seed_billing(runtime.db)
+    return summary
 
 
 def print_summary(summary: dict, console_host: str, port: int | None = None) -> None:

@@ -100,6 +100,9 @@ class Invoice(Timestamps, TenantBase):
         Index("ix_invoices_customer", "customer_id", "id"),
         Index("ix_invoices_open", "customer_id", "due_on",
               postgresql_where=text("status IN ('Issued', 'Partially Paid', 'Overdue')")),
+        # the customer list's payment-status filter, answered from the index alone
+        Index("ix_invoices_open_due", "customer_id", postgresql_include=["status", "due_on"],
+              postgresql_where=text("kind = 'invoice' AND status IN ('Issued', 'Partially Paid', 'Overdue')")),
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)

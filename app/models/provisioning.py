@@ -92,6 +92,8 @@ class Service(Timestamps, TenantBase):
         # a network username belongs to one live service; a terminated one frees it
         Index("uq_services_network_username", "network_username", unique=True,
               postgresql_where=text("status <> 'Terminated'")),
+        # the customer list's service-type filter: live services of a kind, customer ids from the index alone
+        Index("ix_services_live_kind", "kind", "customer_id", postgresql_where=text("status <> 'Terminated'")),
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)

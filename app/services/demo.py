@@ -220,3 +220,39 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
                         "hosts": [f"{spec['host']}.{base_domain}", f"{subdomain_for_code(spec['code'])}.{base_domain}"],
                         "customers": portal_ids})
     return summary
+
+
+# The demo's money: this month billed for every demo reseller, the first customer of each paid by M-PESA
+# (so the portal shows an invoice, a receipt and a balance of zero), the others left to pay.
+DEMO_MPESA_RECEIPT = "DEMO{code}{n:04d}"
+
+
+def seed_billing(db, today=None) -> list[dict]:
+    """Bill the current month for each demo reseller and record a payment for its first customer.
+    Idempotent: a billing run bills a customer once per period, a payment is keyed by its receipt."""
+    from datetime import date
+
+    from app.models.billing import Payment
+    from app.services.billing import ledger, payments, runs
+    from tenants.registry import directory
+
+    today = today or date.today()
+    period = f"{today:%Y-%m}"
+    done = []
+    for spec in RESELLERS:
+        tenant = directory().by_code(spec["code"])
+        with tenant_context(tenant):
+            with db.session() as session:
+                run_id = runs.start(session, period, requested_by="demo", enqueue=False).id
+            runs.run(db, run_id)
+            with db.session() as session:
+                first = customers.find_by_email(session, spec["customers"][0][4])
+                reference = DEMO_MPESA_RECEIPT.format(code=spec["code"].replace("_", "")[:6], n=first.id)
+                known = session.execute(select(Payment.id).where(Payment.provider == "mpesa",
+                                                                 Payment.provider_ref == reference)).first()
+                owed = ledger.balance(session, first.id) if known is None else None
+                if owed and owed > 0:
+                    payments.record(session, customer_id=first.id, amount=owed, method="mpesa", provider="mpesa",
+                                    provider_ref=reference, reference=first.portal_id, actor="demo")
+                done.append({"code": spec["code"], "period": period})
+    return done

@@ -23,14 +23,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
-from tenants import current_tenant, tenant_context
+from app.services.after_commit import AfterCommit
+from tenants import current_tenant
 
 log = logging.getLogger(__name__)
 _subscribers: dict[str, list[Callable[..., None]]] = defaultdict(list)
-_PENDING = "backhaul.events.pending"
 
 
 def subscribe(name: str, fn: Callable[..., None]) -> Callable[..., None]:
@@ -59,35 +58,7 @@ def publish_after_commit(session: Session, name: str, **payload) -> None:
     tenant = current_tenant()
     if tenant is not None:
         payload = {"tenant_id": tenant.id, "tenant_code": tenant.code, **payload}
-    scope = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_PENDING, []).append((tenant, name, payload, scope))
+    _pending.add(session, (name, payload))
 
 
-@event.listens_for(Session, "after_commit")
-def _deliver(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    for tenant, name, payload, _scope in session.info.pop(_PENDING, ()):
-        with tenant_context(tenant):
-            publish(name, **payload)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending = session.info.get(_PENDING)
-    if pending:
-        session.info[_PENDING] = [p for p in pending if not _within(p[3], previous_transaction)]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_unfinished(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-
-
-def _within(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while scope is not None:
-        if scope is ended:
-            return True
-        scope = scope.parent
-    return False
+_pending = AfterCommit("events", lambda item: publish(item[0], **item[1]), "event")

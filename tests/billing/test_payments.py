@@ -292,3 +292,28 @@ def test_payment_methods_over_the_api(app, db, billable):
         stored = s.execute(select(PaymentMethod)).scalar_one()
         assert "pm_card_visa_4242" not in stored.token_encrypted  # encrypted at rest
         assert payment_methods.token_of(stored) == "pm_card_visa_4242"
+
+
+def test_a_receipt_pdf_names_the_payment_the_invoice_it_paid_and_the_brand(app, db, billable):
+    import io
+
+    import pypdf
+
+    from app.services import branding
+
+    b = billable()
+    with db.session() as s:
+        branding.update(s, branding.Owner.of(s, b.tenant.id), {"brand_name": "Receipt Fibre Ltd"}, actor="test")
+    headers = finance_headers(app, db, b.tenant)
+    client = app.test_client()
+    with db.session() as s, tenant_context(b.tenant):
+        invoice = issue_invoice(s, b.customer_id, "1000.00")
+        number = invoice.number
+    made = client.post("/reseller/api/payments", headers=headers, json={
+        "customer_id": b.customer_id, "amount": "1250.00", "method": "mpesa", "reference": "QKL7H2"}).get_json()
+    got = client.get(f"/reseller/api/payments/{made['id']}/receipt", headers=headers)
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(got.data)).pages)
+    for expected in (made["receipt_number"], number, "1,250.00", "1,000.00", "250.00", "Receipt Fibre Ltd"):
+        assert expected in text, expected
+    assert client.get("/reseller/api/payments/99999999/receipt", headers=headers).status_code == 404

@@ -91,3 +91,14 @@ def test_demo_seed_is_idempotent(client):
     assert body["tenant"]["code"] == "ABC_EAST" and body["title"] == "ABC East Connect"
     listing = run("tenants", "list").output
     assert "ABC_ISP" in listing and "XYZ_NET" in listing
+    # the demo's money: this month billed once, the first customer paid by M-PESA, the rest still owing
+    from app.models.billing import Invoice, Payment
+    from tenants import tenant_context
+    from tenants.registry import directory
+
+    db = client.application.extensions["backhaul"].db
+    with db.session() as s, tenant_context(directory().by_code("ABC_ISP")):
+        invoices = s.query(Invoice.customer_id, Invoice.status).order_by(Invoice.id).all()
+        assert len(invoices) == len({c for c, _ in invoices}) >= 3  # one per billed customer, run twice
+        assert invoices[0].status == "Paid" and {st for _, st in invoices[1:]} == {"Issued"}
+        assert s.query(Payment).filter(Payment.method == "mpesa").count() == 1

@@ -8,13 +8,13 @@ lists and bulk changes leave it out.
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from app.api.customers import schemas as s
+from app.api.visibility import principal, visible_customer
 from app.services import contacts, customers
-from app.services.auth.principal import CLIENT, USER, Principal
-from app.services.errors import NotFound
+from app.services.auth.principal import CLIENT, USER
 from app.web import db_session
 from app.web.auth import requires
 
@@ -23,19 +23,8 @@ blp = Blueprint("customers", __name__, url_prefix="/reseller/api",
 KINDS = (USER, CLIENT)
 
 
-def _principal() -> Principal:
-    return g.principal
-
-
 def _visible() -> frozenset[int] | None:
-    return _principal().allowed_customer_ids
-
-
-def _customer_id(customer_id: int) -> int:
-    """404 for a customer the caller may not see, before anything is looked up."""
-    if not _principal().may_see_customer(customer_id):
-        raise NotFound("no such customer")
-    return customer_id
+    return principal().allowed_customer_ids
 
 
 def _status_out(result: customers.StatusResult) -> dict:
@@ -66,7 +55,7 @@ def create_customer(body):
     """Onboarding step 1, basic information: the Portal ID is generated; a reseller that requires approval
     gets a Pending customer. At the reseller's customer limit: 409 `customer-limit-reached`."""
     generate = body.pop("generate_credentials")
-    return customers.create(db_session(), actor=_principal(), onboarding={"generate_credentials": generate}, **body)
+    return customers.create(db_session(), actor=principal(), onboarding={"generate_credentials": generate}, **body)
 
 
 @blp.route("/customers/<int:customer_id>")
@@ -74,7 +63,7 @@ def create_customer(body):
 @blp.response(200, s.CustomerProfileOut)
 def get_customer(customer_id):
     """One customer."""
-    return customers.get(db_session(), _customer_id(customer_id))
+    return customers.get(db_session(), visible_customer(customer_id))
 
 
 @blp.route("/customers/<int:customer_id>", methods=["PATCH"])
@@ -83,7 +72,7 @@ def get_customer(customer_id):
 @blp.response(200, s.CustomerProfileOut)
 def update_customer(body, customer_id):
     """Change a customer's details (the status has its own endpoint; the Portal ID never changes)."""
-    return customers.update(db_session(), _customer_id(customer_id), body, actor=_principal())
+    return customers.update(db_session(), visible_customer(customer_id), body, actor=principal())
 
 
 @blp.route("/customers/<int:customer_id>", methods=["DELETE"])
@@ -93,7 +82,7 @@ def update_customer(body, customer_id):
 def delete_customer(args, customer_id):
     """Delete a customer, or, when financial records (services, invoices, payments, ledger) refer to them,
     make them Inactive and keep them: `outcome` says which."""
-    removal = customers.delete(db_session(), _customer_id(customer_id), actor=_principal(), reason=args["reason"])
+    removal = customers.delete(db_session(), visible_customer(customer_id), actor=principal(), reason=args["reason"])
     return {"outcome": removal.outcome, "references": removal.references, "customer": removal.customer}
 
 
@@ -105,8 +94,8 @@ def change_status(body, customer_id):
     """Move a customer to another status, with a reason; a transition the lifecycle does not allow is a
     409 `status-transition-refused` naming the allowed ones."""
     session = db_session()
-    result = customers.change_status(session, _customer_id(customer_id), body["status"], body["reason"],
-                                     actor=_principal())
+    result = customers.change_status(session, visible_customer(customer_id), body["status"], body["reason"],
+                                     actor=principal())
     return {**_status_out(result), "customer": customers.get(session, customer_id)}
 
 
@@ -117,7 +106,7 @@ def change_status(body, customer_id):
 def approve_customer(body, customer_id):
     """Approve a Pending customer: to New (awaiting activation), or to Active with `activate`."""
     session = db_session()
-    result = customers.approve(session, _customer_id(customer_id), actor=_principal(), reason=body["reason"],
+    result = customers.approve(session, visible_customer(customer_id), actor=principal(), reason=body["reason"],
                                activate=body["activate"])
     return {**_status_out(result), "customer": customers.get(session, customer_id)}
 
@@ -127,7 +116,7 @@ def approve_customer(body, customer_id):
 @blp.response(200, s.CustomerHistoryOut(many=True))
 def status_history(customer_id):
     """Every status the customer has had: from, to, when, who and why."""
-    return customers.history(db_session(), _customer_id(customer_id))
+    return customers.history(db_session(), visible_customer(customer_id))
 
 
 @blp.route("/customers/bulk/status", methods=["POST"])
@@ -141,7 +130,7 @@ def bulk_status(body):
     ids = body.get("ids")
     if ids is None:
         ids = customers.matching_ids(session, customers.CustomerFilter(**body["filter"]), visible)
-    results = customers.change_statuses(session, ids, body["status"], body["reason"], actor=_principal(),
+    results = customers.change_statuses(session, ids, body["status"], body["reason"], actor=principal(),
                                         visible=visible)
     counts = {outcome: sum(1 for r in results if r.outcome == outcome)
               for outcome in ("changed", "unchanged", "refused", "not_found")}
@@ -161,7 +150,7 @@ def _contact_out(contact, names: dict[int, str] | None = None) -> dict:
 
 def _contact(contact_id: int):
     contact = contacts.get(db_session(), contact_id)
-    _customer_id(contact.customer_id)  # someone else's customer's contact: 404 alike
+    visible_customer(contact.customer_id)  # someone else's customer's contact: 404 alike
     return contact
 
 
@@ -170,7 +159,7 @@ def _contact(contact_id: int):
 @blp.response(200, s.ContactOut(many=True))
 def list_contacts(customer_id):
     """A customer's contacts, the primary one first."""
-    rows = contacts.list_for_customer(db_session(), _customer_id(customer_id))
+    rows = contacts.list_for_customer(db_session(), visible_customer(customer_id))
     names = {t.id: t.name for t in contacts.list_types(db_session())}
     return [_contact_out(c, names) for c in rows]
 
@@ -181,7 +170,7 @@ def list_contacts(customer_id):
 @blp.response(201, s.ContactOut)
 def create_contact(body, customer_id):
     """Add a contact: any type of the reseller's (or none), its channels and what it is notified of."""
-    return _contact_out(contacts.create(db_session(), _customer_id(customer_id), body, actor=_principal()))
+    return _contact_out(contacts.create(db_session(), visible_customer(customer_id), body, actor=principal()))
 
 
 @blp.route("/contacts/<int:contact_id>")
@@ -199,7 +188,7 @@ def get_contact(contact_id):
 def update_contact(body, contact_id):
     """Change a contact; `is_primary: true` moves the primary mark to it."""
     contact = _contact(contact_id)
-    return _contact_out(contacts.update(db_session(), contact.id, body, actor=_principal()))
+    return _contact_out(contacts.update(db_session(), contact.id, body, actor=principal()))
 
 
 @blp.route("/contacts/<int:contact_id>", methods=["DELETE"])
@@ -207,7 +196,7 @@ def update_contact(body, contact_id):
 @blp.response(204)
 def delete_contact(contact_id):
     """Remove a contact (a customer may have none)."""
-    contacts.delete(db_session(), _contact(contact_id).id, actor=_principal())
+    contacts.delete(db_session(), _contact(contact_id).id, actor=principal())
 
 
 # -- contact types ------------------------------------------------------------------------------------
@@ -225,7 +214,7 @@ def list_contact_types():
 @blp.response(201, s.ContactTypeOut)
 def create_contact_type(body):
     """A contact type of the reseller's own (names are unique, whatever their case)."""
-    return contacts.create_type(db_session(), actor=_principal(), **body)
+    return contacts.create_type(db_session(), actor=principal(), **body)
 
 
 @blp.route("/contact-types/<int:type_id>", methods=["PATCH"])
@@ -234,7 +223,7 @@ def create_contact_type(body):
 @blp.response(200, s.ContactTypeOut)
 def update_contact_type(body, type_id):
     """Rename or describe a contact type."""
-    return contacts.update_type(db_session(), type_id, body, actor=_principal())
+    return contacts.update_type(db_session(), type_id, body, actor=principal())
 
 
 @blp.route("/contact-types/<int:type_id>", methods=["DELETE"])
@@ -242,4 +231,4 @@ def update_contact_type(body, type_id):
 @blp.response(204)
 def delete_contact_type(type_id):
     """Delete a contact type no contact has (409 otherwise)."""
-    contacts.delete_type(db_session(), type_id, actor=_principal())
+    contacts.delete_type(db_session(), type_id, actor=principal())

@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import Response, g, request
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from app.api.invoices import schemas as s
 from app.api.payments.idempotent import PARAMETER, idempotent
+from app.api.visibility import principal, visible, visible_customer
 from app.models.billing import Invoice
-from app.services.auth.principal import USER, Principal
+from app.services.auth.principal import USER
 from app.services.billing import invoices, pdfs
-from app.services.errors import NotFound
 from app.web import db_session
 from app.web.auth import requires
 
@@ -32,21 +32,8 @@ PDF_RESPONSE = {"responses": {"200": {"description": "the PDF", "content": {
     "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-def _principal() -> Principal:
-    return g.principal
-
-
-def _customer_id(customer_id: int) -> int:
-    if not _principal().may_see_customer(customer_id):
-        raise NotFound("no such customer")
-    return customer_id
-
-
 def _invoice(invoice_id: int, *, lock: bool = False) -> Invoice:
-    invoice = invoices.get(db_session(), invoice_id, lock=lock)
-    if not _principal().may_see_customer(invoice.customer_id):
-        raise NotFound("no such invoice")
-    return invoice
+    return visible(invoices.get(db_session(), invoice_id, lock=lock), "invoice")
 
 
 def invoice_out(invoice: Invoice, *, detail: bool = False) -> dict:
@@ -77,8 +64,8 @@ def list_invoices(args):
     """Invoices, pro-formas and credit notes, newest first, filtered by status, kind, customer or billing
     period, a page at a time with the total that matches."""
     if args.get("customer_id") is not None:
-        _customer_id(args["customer_id"])
-    page = invoices.list_page(db_session(), visible=_principal().allowed_customer_ids, **args)
+        visible_customer(args["customer_id"])
+    page = invoices.list_page(db_session(), visible=principal().allowed_customer_ids, **args)
     return {"items": [invoice_out(i) for i in page.items], "total": page.total, "page": page.page,
             "per_page": page.per_page}
 
@@ -94,10 +81,10 @@ def create_invoice(body):
     at once (numbered, posted, paid from the customer's credit if any)."""
     session = db_session()
     issue = body.pop("issue")
-    customer_id = _customer_id(body.pop("customer_id"))
-    invoice = invoices.create_draft(session, customer_id, _lines(body.pop("lines")), actor=_principal().actor, **body)
+    customer_id = visible_customer(body.pop("customer_id"))
+    invoice = invoices.create_draft(session, customer_id, _lines(body.pop("lines")), actor=principal().actor, **body)
     if issue:
-        invoice = invoices.issue(session, invoice.id, actor=_principal().actor)
+        invoice = invoices.issue(session, invoice.id, actor=principal().actor)
     return invoice_out(invoice, detail=True)
 
 
@@ -139,7 +126,7 @@ def issue_invoice(invoice_id):
     """Issue a draft: the next number of its series, a due date, posted to the ledger and paid from the
     customer's credit if they have some (a pro-forma is only numbered)."""
     _invoice(invoice_id)
-    return invoice_out(invoices.issue(db_session(), invoice_id, actor=_principal().actor), detail=True)
+    return invoice_out(invoices.issue(db_session(), invoice_id, actor=principal().actor), detail=True)
 
 
 @blp.route("/invoices/<int:invoice_id>/void", methods=["POST"])
@@ -152,7 +139,7 @@ def void_invoice(body, invoice_id):
     """Void an issued invoice nothing was paid on (what it posted is reversed). One with payments is 409
     `invoice-paid`: correct it with a credit note."""
     _invoice(invoice_id)
-    return invoice_out(invoices.void(db_session(), invoice_id, reason=body["reason"], actor=_principal().actor),
+    return invoice_out(invoices.void(db_session(), invoice_id, reason=body["reason"], actor=principal().actor),
                        detail=True)
 
 
@@ -167,7 +154,7 @@ def credit_invoice(body, invoice_id):
     and spent on the invoice if it is still open, then on the customer's other open invoices."""
     _invoice(invoice_id)
     note = invoices.credit_note(db_session(), invoice_id, reason=body["reason"], lines=_lines(body["lines"]),
-                                actor=_principal().actor)
+                                actor=principal().actor)
     return invoice_out(note, detail=True)
 
 
@@ -177,7 +164,7 @@ def credit_invoice(body, invoice_id):
 def convert_proforma(invoice_id):
     """The draft invoice of an issued pro-forma, with its lines, to be issued when the customer agrees."""
     _invoice(invoice_id)
-    return invoice_out(invoices.convert_proforma(db_session(), invoice_id, actor=_principal().actor), detail=True)
+    return invoice_out(invoices.convert_proforma(db_session(), invoice_id, actor=principal().actor), detail=True)
 
 
 @blp.route("/invoices/<int:invoice_id>/pdf")
@@ -204,7 +191,7 @@ def customer_statement(args, customer_id):
     """A customer's statement of account (every ledger entry with a running balance) from `from` to `to`
     (the reseller's local dates, at most ten years), as JSON or as a PDF in the reseller's brand."""
     session = db_session()
-    _customer_id(customer_id)
+    visible_customer(customer_id)
     end = args["end"] or invoices.local_today(session)
     start = args["start"] or end - timedelta(days=365)
     if args["format"] == "pdf":

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import g, request
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from app.api.payments import schemas as s
 from app.api.payments.idempotent import PARAMETER, idempotent
+from app.api.visibility import principal, visible, visible_customer
 from app.models.billing import GatewayEvent, Payment
-from app.services.auth.principal import USER, Principal
-from app.services.billing import payment_methods, payments, retries
+from app.services.auth.principal import USER
+from app.services.billing import payment_methods, payments, pdfs, retries
 from app.services.billing.gateways import config, events
-from app.services.errors import NotFound
 from app.web import db_session
 from app.web.auth import requires
 
@@ -29,21 +29,8 @@ KINDS = (USER,)
 KEYED = {"parameters": [PARAMETER]}
 
 
-def _principal() -> Principal:
-    return g.principal
-
-
-def _customer_id(customer_id: int) -> int:
-    if not _principal().may_see_customer(customer_id):
-        raise NotFound("no such customer")
-    return customer_id
-
-
 def _payment(payment_id: int, *, for_update: bool = False) -> Payment:
-    payment = payments.get(db_session(), payment_id, for_update=for_update)
-    if not _principal().may_see_customer(payment.customer_id):
-        raise NotFound("no such payment")
-    return payment
+    return visible(payments.get(db_session(), payment_id, for_update=for_update), "payment")
 
 
 def payments_out(rows: list[Payment]) -> list[dict]:
@@ -79,8 +66,8 @@ def record_payment(body):
     """Record a payment received: posted to the ledger, numbered (receipt), allocated to the oldest open
     invoices first; what is left over is the customer's credit for the next invoice. A payment that
     clears the overdue balance restores suspended or limited services at once."""
-    customer_id = _customer_id(body.pop("customer_id"))
-    return payment_out(payments.record(db_session(), customer_id=customer_id, actor=_principal().actor, **body))
+    customer_id = visible_customer(body.pop("customer_id"))
+    return payment_out(payments.record(db_session(), customer_id=customer_id, actor=principal().actor, **body))
 
 
 @blp.route("/payments")
@@ -90,8 +77,8 @@ def record_payment(body):
 def list_payments(args):
     """Payments, newest first, a page at a time, with the total."""
     if args.get("customer_id") is not None:
-        _customer_id(args["customer_id"])
-    rows, total = payments.list_payments(db_session(), visible=_principal().allowed_customer_ids, **args)
+        visible_customer(args["customer_id"])
+    rows, total = payments.list_payments(db_session(), visible=principal().allowed_customer_ids, **args)
     return {"items": payments_out(rows), "total": total, "page": args["page"],
             "per_page": args["per_page"]}
 
@@ -116,9 +103,22 @@ def refund_payment(body, payment_id):
     back (in cash, by M-PESA B2C or at the card processor), it does not send it."""
     payment = _payment(payment_id)
     row = payments.refund(db_session(), payment.id, amount=body["amount"], reason=body["reason"],
-                          actor=_principal().actor)
+                          actor=principal().actor)
     return {**{c: getattr(row, c) for c in ("id", "payment_id", "amount", "reason", "provider_ref", "at", "actor")},
             "payment": payment_out(payment)}
+
+
+@blp.route("/payments/<int:payment_id>/receipt")
+@requires("finance.view", kinds=KINDS)
+@blp.doc(responses={"200": {"description": "the receipt", "content": {
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def payment_receipt(payment_id):
+    """The payment's receipt as a PDF in the reseller's brand: amount, method, reference, and the invoices
+    it paid."""
+    payment = _payment(payment_id)
+    data = pdfs.receipt_pdf(db_session(), payment.id)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})
 
 
 @blp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
@@ -131,7 +131,7 @@ def reverse_payment(body, payment_id):
     """Undo a payment recorded by mistake: its ledger entry is reversed, the invoices it paid reopen, and
     it ends `failed`. 409 for a payment that is not `succeeded` (a refunded one is refunded, not reversed)."""
     payment = _payment(payment_id)
-    return payment_out(payments.reverse(db_session(), payment.id, reason=body["reason"], actor=_principal().actor))
+    return payment_out(payments.reverse(db_session(), payment.id, reason=body["reason"], actor=principal().actor))
 
 
 # -- balances and payment methods ---------------------------------------------------------------------
@@ -140,7 +140,7 @@ def reverse_payment(body, payment_id):
 @blp.response(200, s.BalanceOut)
 def customer_balance(customer_id):
     """What the customer owes (from the ledger), the credit they hold, and their open invoices."""
-    found = payments.balance(db_session(), _customer_id(customer_id))
+    found = payments.balance(db_session(), visible_customer(customer_id))
     return {"customer_id": found.customer_id, "currency": found.currency, "balance": found.balance,
             "credit": found.credit, "open_invoices": found.open_invoices}
 
@@ -150,7 +150,7 @@ def customer_balance(customer_id):
 @blp.response(200, s.PaymentMethodOut(many=True))
 def list_payment_methods(customer_id):
     """The customer's stored cards and M-PESA numbers, the default first (tokens are never shown)."""
-    return payment_methods.list_methods(db_session(), _customer_id(customer_id))
+    return payment_methods.list_methods(db_session(), visible_customer(customer_id))
 
 
 @blp.route("/customers/<int:customer_id>/payment-methods", methods=["POST"])
@@ -160,7 +160,7 @@ def list_payment_methods(customer_id):
 def add_payment_method(body, customer_id):
     """Store a card token from the processor (with its brand, last four digits and expiry) or an M-PESA
     number. The first method becomes the default."""
-    return payment_methods.add(db_session(), _customer_id(customer_id), **body)
+    return payment_methods.add(db_session(), visible_customer(customer_id), **body)
 
 
 @blp.route("/customers/<int:customer_id>/payment-methods/<int:method_id>", methods=["PATCH"])
@@ -169,7 +169,7 @@ def add_payment_method(body, customer_id):
 @blp.response(200, s.PaymentMethodOut)
 def update_payment_method(body, customer_id, method_id):
     """Make this method the default (automatic retries charge the default)."""
-    return payment_methods.make_default(db_session(), _customer_id(customer_id), method_id)
+    return payment_methods.make_default(db_session(), visible_customer(customer_id), method_id)
 
 
 @blp.route("/customers/<int:customer_id>/payment-methods/<int:method_id>", methods=["DELETE"])
@@ -177,7 +177,7 @@ def update_payment_method(body, customer_id, method_id):
 @blp.response(204)
 def remove_payment_method(customer_id, method_id):
     """Remove a method; if it was the default, the newest remaining one becomes the default."""
-    payment_methods.remove(db_session(), _customer_id(customer_id), method_id)
+    payment_methods.remove(db_session(), visible_customer(customer_id), method_id)
 
 
 # -- gateway events and charge attempts ---------------------------------------------------------------
@@ -203,7 +203,7 @@ def list_unmatched():
 def resolve_unmatched(body, event_id):
     """Record an unmatched event's money as the named customer's payment (outcome `resolved`), or
     `duplicate` if that money was recorded meanwhile."""
-    event = events.resolve(db_session(), event_id, _customer_id(body["customer_id"]), actor=_principal().actor)
+    event = events.resolve(db_session(), event_id, visible_customer(body["customer_id"]), actor=principal().actor)
     return _event_out(event)
 
 

@@ -141,6 +141,35 @@ def statement_pdf(session: Session, customer_id: int, start: date, end: date) ->
                                 brand=brand_of(session, tenant.id), locale=locale_of(session))
 
 
+def receipt(session: Session, payment_id: int) -> dict:
+    """A payment's receipt, in the documents module's shape: what was received and where it went."""
+    from app.models import Customer
+    from app.models.billing import Invoice, Payment
+    from app.services.billing import allocation, payments
+
+    payment = payments.get(session, payment_id)
+    if payment.receipt_number is None:
+        from app.services.errors import Conflict
+
+        raise Conflict(f"payment #{payment.id} is {payment.status}: only money received has a receipt")
+    net: dict[int, object] = {}
+    for row in payments.allocations(session, payment.id):
+        net[row.invoice_id] = net.get(row.invoice_id, 0) + row.amount
+    numbers = dict(session.query(Invoice.id, Invoice.number).filter(Invoice.id.in_(list(net))).all()) if net else {}
+    return {"number": payment.receipt_number, "paid_on": payment.received_at, "method": payment.method,
+            "reference": payment.provider_ref or payment.reference or "", "currency": payment.currency,
+            "customer": invoices.customer_block(session.get(Customer, payment.customer_id)),
+            "amount": payment.amount,
+            "allocations": [{"invoice_number": numbers.get(i) or f"#{i}", "amount": a} for i, a in net.items() if a],
+            "credit_left": allocation.unallocated_payment(session, session.get(Payment, payment.id))}
+
+
+def receipt_pdf(session: Session, payment_id: int) -> bytes:
+    tenant = require_tenant()
+    return documents.render_pdf(session, "receipt", receipt(session, payment_id),
+                                brand=brand_of(session, tenant.id), locale=locale_of(session))
+
+
 # -- pre-rendering after commit ------------------------------------------------------------------------
 
 def render_after_commit(session: Session, invoice_id: int) -> None:

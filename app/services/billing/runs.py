@@ -59,15 +59,16 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, event, func, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models.billing import BillingRun, Invoice, InvoiceLine, InvoiceTax, LedgerEntry
 from app.models.catalogue import Plan
 from app.services import events
+from app.services.after_commit import AfterCommit
 from app.services.billing import allocation, invoices, numbering, proration
 from app.services.billing.cycles import (
     ONE_DAY,
@@ -93,7 +94,6 @@ ZERO = Decimal("0.00")
 LOOKBACK = timedelta(days=400)  # terminated services are looked at this long after (a yearly cycle and then some)
 BATCH = 1000  # customers a transaction: bigger amortises the per-batch reads; smaller holds the counter less
 MAX_ERRORS = 1000
-_QUEUED = "backhaul.billing.jobs"
 
 
 # -- what is billed --------------------------------------------------------------------------------------
@@ -766,9 +766,9 @@ def bill_due(db: Database, on: date, *, batch_size: int = BATCH, actor: str = "s
 
 def queue_after_commit(session: Session, job: str, *args) -> None:
     """Send `worker.actors.billing.<job>(*args)` once this transaction commits (in this tenant); never for
-    a transaction (or savepoint) that rolls back."""
-    scope = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_QUEUED, []).append((current_tenant(), job, args, scope))
+    a transaction (or savepoint) that rolls back. If Redis is down then, a run is started again from the
+    API or CLI, and a PDF is drawn on its first download."""
+    _jobs.add(session, (job, args))
 
 
 def dispatch(tenant: Tenant | None, job: str, *args) -> None:
@@ -778,34 +778,5 @@ def dispatch(tenant: Tenant | None, job: str, *args) -> None:
         getattr(actors, job).send(*args)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_committed(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    for tenant, job, args, _scope in session.info.pop(_QUEUED, ()):
-        try:
-            dispatch(tenant, job, *args)
-        except Exception:  # Redis down: a run is started again from the API or CLI; a PDF drawn on download
-            log.exception("could not queue %s%s for %s", job, args, tenant.code if tenant else "the platform")
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    queued = session.info.get(_QUEUED)
-    if queued:
-        session.info[_QUEUED] = [q for q in queued if not _within(q[3], previous_transaction)]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_unfinished(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_QUEUED, None)
-
-
-def _within(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while scope is not None:
-        if scope is ended:
-            return True
-        scope = scope.parent
-    return False
+_jobs = AfterCommit("billing", lambda item: dispatch(current_tenant(), item[0], *item[1]), "billing job")
 

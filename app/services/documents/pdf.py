@@ -85,6 +85,9 @@ _ASSET_LINK = re.compile(r"^/brand/(logo|favicon)/([A-Za-z0-9][A-Za-z0-9._-]{0,1
 _STATIC_LINK = re.compile(r"^/static/([A-Za-z0-9_./-]{1,300})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COLOUR = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
+# the page total as a template writes it; markup only (a brand's or customer's text is escaped to &lt;pdf:…)
+_PAGECOUNT = re.compile(r"<pdf:pagecount\s*/?>(?:\s*</pdf:pagecount>)?", re.IGNORECASE)
+_PAGE_TREE = re.compile(rb"/Count (\d+) /Kids \[")
 
 
 class DocumentError(RuntimeError):
@@ -344,13 +347,8 @@ def render_html(session: Session, kind: str, document: dict, *, brand: Brand | N
     return _html(kind, document, brand, locale, medium="html")
 
 
-def render_pdf(session: Session, kind: str, document: dict, *, brand: Brand | None = None,
-               locale: Locale | None = None) -> bytes:
-    """The document as an A4 PDF. Invalid for an unknown kind or a document of the wrong shape;
-    DocumentError if the template or the converter fails (never a half-drawn PDF)."""
-    brand, locale = _resolve(session, brand, locale)
-    source = _html(kind, document, brand, locale, medium="pdf")
-    resolver = LinkResolver(brand)
+def _convert(kind: str, source: str, resolver: LinkResolver) -> bytes:
+    """One xhtml2pdf conversion of `source`, under the resolver's link callback and access policy."""
     options = {}
     policy = resolver.policy()
     if policy is not None:
@@ -367,3 +365,42 @@ def render_pdf(session: Session, kind: str, document: dict, *, brand: Brand | No
     if not data.startswith(b"%PDF"):
         raise DocumentError(f"the {kind} converter produced no PDF")
     return data
+
+
+def _page_count(data: bytes) -> int | None:
+    """The pages of a PDF ReportLab wrote (one flat page tree), or None if it cannot be read off."""
+    found = _PAGE_TREE.findall(data)
+    return int(found[-1]) if len(found) == 1 else None
+
+
+def _estimated_pages(source: str) -> int:
+    """A cheap guess at the pages the document fills, from its table rows (about 38 to an A4 page of the base
+    layout, the header, parties and totals taking up the rest of the first). Only a guess: see render_pdf."""
+    return 1 + (source.count("<tr") + 8) // 38
+
+
+def render_pdf(session: Session, kind: str, document: dict, *, brand: Brand | None = None,
+               locale: Locale | None = None) -> bytes:
+    """The document as an A4 PDF. Invalid for an unknown kind or a document of the wrong shape;
+    DocumentError if the template or the converter fails (never a half-drawn PDF).
+
+    The page total ("Page 2 of 3", `<pdf:pagecount>`) makes xhtml2pdf lay the whole document out twice,
+    the first time only to count the pages: half the cost of a one-page invoice. So the total is guessed
+    instead and written in as text, the document drawn once, and its pages counted; only a wrong guess draws
+    it again with the right total (which cannot move a page break: the count sits in the fixed-height page
+    footer). Should that ever still disagree, xhtml2pdf counts the pages itself, as before."""
+    brand, locale = _resolve(session, brand, locale)
+    source = _html(kind, document, brand, locale, medium="pdf")
+    resolver = LinkResolver(brand)
+    if not _PAGECOUNT.search(source):
+        return _convert(kind, source, resolver)
+    pages = _estimated_pages(source)
+    for _attempt in range(2):
+        data = _convert(kind, _PAGECOUNT.sub(str(pages), source), resolver)
+        drawn = _page_count(data)
+        if drawn == pages:
+            return data
+        if drawn is None:
+            break
+        pages = drawn
+    return _convert(kind, source, resolver)

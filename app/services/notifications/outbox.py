@@ -28,13 +28,14 @@ from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
 import jinja2
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Outbox, PlatformOutbox
 from app.models.base import utcnow
 from app.services import branding
+from app.services.after_commit import AfterCommit
 from app.services.branding import rendering
 from app.services.errors import Invalid
 from app.services.notifications import smtp
@@ -44,7 +45,6 @@ from tenants.themes import BASE_CHAIN, ThemeChain
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6  # the worker's actors allow 5 retries: 6 attempts in all
-_QUEUED = "backhaul.outbox.queued"  # session.info key: rows waiting for their transaction to commit
 
 OutboxRow = Outbox | PlatformOutbox
 
@@ -110,7 +110,7 @@ def queue_email(session: Session, *, to: str, template: str, context: dict) -> O
                          body_text=rendered.text, body_html=rendered.html, context=_jsonable(values))
     session.add(row)
     session.flush()  # the id is what the job will carry
-    _remember(session, tenant, row.id)
+    _committed.add(session, row.id)
     return row
 
 
@@ -130,55 +130,11 @@ def _jsonable(values: dict) -> dict:
     return json.loads(json.dumps(values, default=str))
 
 
-@dataclass(frozen=True)
-class _Queued:
-    tenant: Tenant | None
-    outbox_id: int
-    scope: SessionTransaction | None  # the savepoint, or the transaction, the row was written in
-
-
-def _remember(session: Session, tenant: Tenant | None, outbox_id: int) -> None:
-    scope = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_QUEUED, []).append(_Queued(tenant, outbox_id, scope))
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    """The rows are in the database for good: hand them to the worker. A failure here (Redis down) must
-    not look like a failed commit to the caller, whose event did happen: the row stays pending and
-    `flush` picks it up. SQLAlchemy fires this for a released savepoint too, whose rows are not
-    committed yet: those wait for the outermost commit."""
-    if session.in_nested_transaction():
-        return
-    for queued in session.info.pop(_QUEUED, ()):
-        try:
-            dispatch(queued.tenant, queued.outbox_id)
-        except Exception:
-            log.exception("outbox %s of %s committed but not enqueued; `backhaul outbox flush` will retry it",
-                          queued.outbox_id, queued.tenant.code if queued.tenant else "the platform")
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    """A rolled-back savepoint takes its rows with it; a rolled-back transaction takes them all."""
-    queued = session.info.get(_QUEUED)
-    if queued:
-        session.info[_QUEUED] = [q for q in queued if not _within(q.scope, previous_transaction)]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_unfinished(session: Session, transaction: SessionTransaction) -> None:
-    """A transaction that ends without a commit (closed, or its connection lost) sent nothing."""
-    if transaction.parent is None:
-        session.info.pop(_QUEUED, None)
-
-
-def _within(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while scope is not None:
-        if scope is ended:
-            return True
-        scope = scope.parent
-    return False
+# The rows are in the database for good only after the commit: then they go to the worker. A failure there
+# (Redis down) must not look like a failed commit to the caller, whose event did happen: the row stays
+# pending and `backhaul outbox flush` (or the scheduler's daily flush) picks it up.
+_committed = AfterCommit("outbox", lambda outbox_id: dispatch(current_tenant(), outbox_id),
+                         "outbox row (`backhaul outbox flush` will send it)")
 
 
 def dispatch(tenant: Tenant | None, outbox_id: int) -> None:
