@@ -10,6 +10,8 @@ def configure_logging(level: str = "INFO") -> None:
     if getattr(configure_logging, "_done", False):
         return
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # Alembic announces each of its plugins at INFO whenever a schema is migrated or compared: noise
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
