@@ -71,10 +71,21 @@ def _templates_fingerprint(brand: Brand) -> list:
     return found
 
 
+def _drawing_fingerprint() -> list:
+    """The code that draws base-theme documents without templates (documents/fast_pdf.py): a new release
+    of it redraws cached PDFs, as a changed template does."""
+    from app.services.documents import fast_pdf
+
+    path = Path(fast_pdf.__file__)
+    stat = path.stat()
+    return [path.name, stat.st_size, stat.st_mtime_ns]
+
+
 def brand_digest(brand: Brand, locale: Locale) -> str:
     """A digest of everything of the brand a document shows (fields, theme chain, templates, locale)."""
     payload = {"values": brand.values, "themes": [str(f) for f in brand.themes.folders],
-               "templates": _templates_fingerprint(brand), "language": locale.language, "timezone": locale.timezone}
+               "templates": _templates_fingerprint(brand), "language": locale.language, "timezone": locale.timezone,
+               "drawing": _drawing_fingerprint()}
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()
 
 

@@ -388,8 +388,23 @@ def render_pdf(session: Session, kind: str, document: dict, *, brand: Brand | No
     the first time only to count the pages: half the cost of a one-page invoice. So the total is guessed
     instead and written in as text, the document drawn once, and its pages counted; only a wrong guess draws
     it again with the right total (which cannot move a page break: the count sits in the fixed-height page
-    footer). Should that ever still disagree, xhtml2pdf counts the pages itself, as before."""
+    footer). Should that ever still disagree, xhtml2pdf counts the pages itself, as before.
+
+    Even so xhtml2pdf cannot reach the billing figure (≥ 50 invoice PDFs a second on one core), so while
+    the tenant's theme chain leaves `documents/<kind>.html` and `documents/layout.html` to the base theme,
+    the same design is drawn straight with ReportLab (fast_pdf.py). A theme that overrides a document keeps
+    this HTML path, and so full control; so does a document the fast path cannot lay out."""
     brand, locale = _resolve(session, brand, locale)
+    from app.services.documents import fast_pdf  # here: fast_pdf builds on this module
+
+    if kind in fast_pdf.KINDS and not fast_pdf.overridden(brand.themes, kind):
+        prepared = prepare(kind, document)
+        try:
+            return fast_pdf.render(kind, prepared, brand, locale)
+        except fast_pdf.CannotDraw:
+            pass  # a cell taller than a page, say: xhtml2pdf may still split it
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise DocumentError(f"the {kind} could not be drawn: {exc.__class__.__name__}: {exc}") from exc
     source = _html(kind, document, brand, locale, medium="pdf")
     resolver = LinkResolver(brand)
     if not _PAGECOUNT.search(source):
