@@ -15,7 +15,7 @@ from flask import Flask, abort, g, has_request_context, redirect, send_file, url
 from flask import Response as FlaskResponse
 
 from app.services import branding
-from app.services.branding import rendering, storage, stylesheet
+from app.services.branding import rendering, storage
 from app.services.branding.resolve import Brand, merge
 from app.services.branding.resolve import Level as BrandLevel
 from app.web import db_session
@@ -87,8 +87,7 @@ def _inject() -> dict:
 @requires(public=True)
 def theme_stylesheet(digest: str):
     """The brand's stylesheet, cached for ever under its content hash; an old hash is sent on to the new."""
-    css = stylesheet.render(current_brand().values)
-    current = stylesheet.digest(css)
+    css, current = current_brand().stylesheet
     if digest != current:
         return redirect(url_for("brand_stylesheet", digest=current), code=302)
     response = FlaskResponse(css, mimetype="text/css")

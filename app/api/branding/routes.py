@@ -15,7 +15,7 @@ from app.api.branding import schemas as s
 from app.models import Domain
 from app.models import Tenant as TenantRow
 from app.services import branding, domains
-from app.services.branding import rendering, stylesheet
+from app.services.branding import rendering
 from app.services.errors import Invalid
 from app.web import db_session
 from app.web.auth import requires
@@ -111,7 +111,7 @@ def _preview(body: dict):
             raise Invalid("the sign-in page previews as html only", field="format")
         environment = rendering.environment("page", brand.themes)
         context = {**rendering.render_context(brand, locale), "tenant": g.get("tenant"),
-                   "preview_css": stylesheet.render(brand.values)}
+                   "preview_css": brand.stylesheet[0]}
         html = environment.get_template("portal/login.html").render(context)
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": _SANDBOX})
 

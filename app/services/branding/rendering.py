@@ -20,7 +20,7 @@ from babel.dates import format_date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.branding import i18n, stylesheet
+from app.services.branding import i18n
 from app.services.branding.resolve import Brand
 from tenants import current_tenant
 from tenants.themes import ThemeChain, environments
@@ -140,7 +140,7 @@ def asset_url(brand: Brand, kind: str, base: str = "") -> str | None:
 
 
 def stylesheet_url(brand: Brand, base: str = "") -> str:
-    return f"{base}/brand/theme-{stylesheet.digest(stylesheet.render(brand.values))}.css"
+    return f"{base}/brand/theme-{brand.stylesheet[1]}.css"
 
 
 def brand_context(brand: Brand, base: str = "") -> dict:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.branding import storage
+from app.services.branding import storage, stylesheet
 from app.services.branding.fields import PLATFORM_DEFAULTS
 from tenants import registry
 from tenants.themes import THEMES_ROOT, ThemeChain
@@ -58,6 +59,13 @@ class Brand:
     sources: dict  # field -> tenant code it came from, or "platform" (the platform row or the defaults)
     owners: dict = field(default_factory=dict)  # asset/theme field -> schema of the tenant that set it
     themes: ThemeChain = field(default_factory=ThemeChain)
+
+    @cached_property
+    def stylesheet(self) -> tuple[str, str]:
+        """(CSS, content digest) of the brand's stylesheet. Every page links it, so it is rendered once per
+        brand (brands are cached per process until the registry changes), not once per page."""
+        css = stylesheet.render(self.values)
+        return css, stylesheet.digest(css)
 
     def asset(self, name: str) -> tuple[str | None, dict] | None:
         """(owner schema or None for the platform, stored asset) of `logo` or `favicon`, if any."""
