@@ -37,9 +37,7 @@ class AfterCommit:
         self.key = f"backhaul.after_commit.{name}"
         self.deliver = deliver
         self.what = what
-        event.listen(Session, "after_commit", self._committed)
-        event.listen(Session, "after_soft_rollback", self._rolled_back)
-        event.listen(Session, "after_transaction_end", self._ended)
+        _queues.append(self)
 
     def add(self, session: Session, item: Any) -> None:
         scope = session.get_nested_transaction() or session.get_transaction()
@@ -65,6 +63,24 @@ class AfterCommit:
     def _ended(self, session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:
             session.info.pop(self.key, None)
+
+
+# One set of SQLAlchemy listeners for every queue, registered once. A queue made later — by a module first
+# imported while a commit's deliveries run (a job's actor module, say) — joins `_queues` instead of adding a
+# listener to SQLAlchemy's, which would be mutated while it is being iterated.
+_queues: list[AfterCommit] = []
+
+
+def _each(method: str):
+    def handler(session: Session, *args) -> None:
+        for queue in list(_queues):
+            getattr(queue, method)(session, *args)
+    return handler
+
+
+event.listen(Session, "after_commit", _each("_committed"))
+event.listen(Session, "after_soft_rollback", _each("_rolled_back"))
+event.listen(Session, "after_transaction_end", _each("_ended"))
 
 
 def _within(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
