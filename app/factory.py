@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from app.web import auth, branding, errors, pages, tenancy
 
     crypto.configure(settings.secret_key)
+    import radius.coa  # noqa: F401  (CoA/Disconnect on service changes made through the web)
     register_blueprints(api)
     tenancy.init_app(app)
     auth.init_app(app)

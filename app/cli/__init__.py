@@ -55,10 +55,11 @@ def fail(message: str, code: int = 1):
 
 
 def _register() -> None:
-    from app.cli import billing, db, demo, embedded, housekeeping, outbox, run, staff, tenants
+    from app.cli import billing, db, demo, embedded, housekeeping, outbox, radius, run, staff, tenants
 
-    for module in (run, db, tenants, staff, demo, embedded, outbox, housekeeping, billing):
+    for module in (run, db, tenants, staff, demo, embedded, outbox, housekeeping, billing, radius):
         main.add_command(module.command)
+    main.add_command(radius.nas_command)
 
 
 _register()

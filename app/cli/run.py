@@ -121,6 +121,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
         ),
     }
     children.update(mail)
+    err.print(_radius(children, env))
     _banner(settings, host, port, summary)
 
     stopping = False
@@ -148,6 +149,23 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
         _stop(children, interrupted)
     err.print("stopped")
     sys.exit(exit_code)
+
+
+def _radius(children: dict[str, subprocess.Popen], env: dict) -> str:
+    """Start RADIUS beside web and worker (BACKHAUL_RADIUS=off: not at all); a port someone else holds
+    (a FreeRADIUS, say) is reported and RADIUS left out, rather than stopping the rest."""
+    if os.environ.get("BACKHAUL_RADIUS", "").lower() in ("0", "off", "false", "no"):
+        return "RADIUS:             off (BACKHAUL_RADIUS)"
+    from radius.runner import Options, ports_in_use
+
+    options = Options.from_env()
+    taken = ports_in_use(options)
+    if taken:
+        return f"[bold yellow]RADIUS not started, its ports are taken: {', '.join(taken)}[/bold yellow]"
+    children["radius"] = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "radius"],
+                                          env=env)
+    return (f"RADIUS:             {options.host} auth {options.auth_port}/udp, accounting "
+            f"{options.acct_port}/udp")
 
 
 def _banner(settings, host: str, port: int, summary) -> None:
