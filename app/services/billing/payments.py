@@ -49,6 +49,7 @@ from app.models.billing import (
 )
 from app.models.provisioning import Service
 from app.services.billing import allocation, ledger, numbering
+from app.services.commissions import jobs as commission_jobs
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.money import money
 from app.services.settings import get_setting
@@ -205,6 +206,7 @@ def _post_received(session: Session, payment: Payment, *, actor: str, today: dat
     _note(session, payment.customer_id, "payment.received", actor, payment_id=payment.id, amount=payment.amount,
           method=payment.method, receipt=payment.receipt_number, provider_ref=payment.provider_ref)
     _restore_hook(session, payment.customer_id, actor, today)
+    commission_jobs.queue_after_commit(session, "commission_payment", payment.id)
 
 
 def confirm(session: Session, payment_id: int, *, amount=None, provider_ref: str | None = None,
@@ -291,6 +293,7 @@ def refund(session: Session, payment_id: int, *, amount=None, reason: str, actor
     allocation.settle(session, payment.customer_id, today=today)
     _note(session, payment.customer_id, "payment.refunded", actor, payment_id=payment.id, refund_id=row.id,
           amount=amount, reason=reason.strip())
+    commission_jobs.queue_after_commit(session, "reverse_commissions", payment.id)
     return row
 
 
@@ -322,6 +325,7 @@ def reverse(session: Session, payment_id: int, *, reason: str, actor: str = "sys
     allocation.settle(session, payment.customer_id, today=today)
     _note(session, payment.customer_id, "payment.reversed", actor, payment_id=payment.id, amount=payment.amount,
           reason=reason.strip())
+    commission_jobs.queue_after_commit(session, "reverse_commissions", payment.id)
     return payment
 
 

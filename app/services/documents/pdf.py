@@ -29,6 +29,10 @@ naive). `?` marks what may be left out (it is then None, or 0 for discounts, pay
     statement  = {period_start, period_end, currency, customer, opening_balance,
                   entries? [{date, description, reference?, debit?, credit?, balance}],
                   closing_balance, notes?}
+    commission_statement = {number, status?, issued_on, period_start, period_end, currency, customer (the payee),
+                  lines [{date, description, customer?, kind?, base_amount?, rate?, status?, amount}],
+                  gross?, adjustments?, carried_in?, total, dispute_until?, payout_currency?, fx_rate?,
+                  converted_amount?, paid_on?, method?, reference?, notes?}
 
 Keys beyond these are passed through untouched, for themes that show more.
 
@@ -77,7 +81,7 @@ try:  # recent xhtml2pdf (0.2.28 here): the fetcher's own gate, which also cover
 except ImportError:  # pragma: no cover - older xhtml2pdf: link_callback is then the only gate
     ResourceAccessPolicy = None
 
-KINDS = ("invoice", "credit_note", "receipt", "statement")
+KINDS = ("invoice", "credit_note", "receipt", "statement", "commission_statement")
 NOTHING = "data:,"  # what a refused link resolves to: an empty resource, never the link itself
 SVG_TYPE = "image/svg+xml"
 
@@ -113,6 +117,9 @@ _TAX = _Shape(("name", "amount"), {"rate": None}, money=("amount",), plain=("rat
 _ALLOCATION = _Shape(("invoice_number", "amount"), money=("amount",))
 _ENTRY = _Shape(("date", "description", "balance"), {"reference": None, "debit": None, "credit": None},
                 money=("debit", "credit", "balance"))
+_COMMISSION_LINE = _Shape(("date", "description", "amount"),
+                          {"customer": None, "kind": None, "base_amount": None, "rate": None, "status": None},
+                          money=("base_amount", "amount"), plain=("rate",))
 
 SHAPES: dict[str, _Shape] = {
     "invoice": _Shape(
@@ -134,6 +141,14 @@ SHAPES: dict[str, _Shape] = {
         ("period_start", "period_end", "currency", "customer", "opening_balance", "closing_balance"),
         {"entries": [], "notes": None},
         money=("opening_balance", "closing_balance"), rows={"entries": _ENTRY}, parts={"customer": _CUSTOMER}),
+    # a reseller's commission statement (app/services/commissions/statement.py); `customer` is the payee
+    "commission_statement": _Shape(
+        ("number", "issued_on", "period_start", "period_end", "currency", "customer", "lines", "total"),
+        {"status": None, "gross": Decimal(0), "adjustments": Decimal(0), "carried_in": Decimal(0),
+         "dispute_until": None, "payout_currency": None, "fx_rate": None, "converted_amount": None,
+         "paid_on": None, "method": None, "reference": None, "notes": None},
+        money=("gross", "adjustments", "carried_in", "total", "converted_amount"), plain=("fx_rate",),
+        rows={"lines": _COMMISSION_LINE}, parts={"customer": _CUSTOMER}),
 }
 
 

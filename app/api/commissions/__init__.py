@@ -1,0 +1,1 @@
+"""Commission rules (console) and a reseller's commission lines and totals."""
