@@ -34,6 +34,7 @@ from app.services import activity, catalogue, customers, equipment, events, ip_p
 from app.services.auth.principal import Principal
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.ids import valid_id
+from app.services.reseller_accounts import credit
 from tenants import require_tenant
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -165,6 +166,7 @@ def activate(session: Session, service_id: int, *, principal: Principal | None =
     customer = _customer(session, service.customer_id)
     if customer.status in CLOSED_CUSTOMER:
         raise Conflict(f"the customer is {customer.status}")
+    credit.check_service_activation(session, require_tenant().id)  # 'restrict' at the credit limit
     plan = catalogue.sellable_plan(session, service.plan_id, require_tenant().id, service.region)
     quote = snapshot_price(session, service, plan, customer)
     password = None

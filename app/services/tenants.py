@@ -133,6 +133,9 @@ def delete(session: Session, code: str, *, actor: str = "system") -> None:
     children = session.execute(select(TenantRow.code).where(TenantRow.parent_id == row.id)).scalars().all()
     if children:
         raise Conflict(f"{code} has sub-resellers ({', '.join(children)}); delete or move them first")
+    from app.services.reseller_accounts import accounts as reseller_accounts
+
+    reseller_accounts.check_deletable(session, row.id, code)
     session.execute(text(f"DROP SCHEMA IF EXISTS {quote_schema(row.schema_name)} CASCADE"))
     audit.record(session, actor, "tenant.delete", row.id, code=code, schema=row.schema_name)
     session.delete(row)  # domains and Portal IDs go with it (ON DELETE CASCADE)

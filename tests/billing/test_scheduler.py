@@ -40,6 +40,8 @@ def job_broker(redis_url, db, monkeypatch):
     # the jobs of other modules stay on the process broker (their own tests run them); only ours run here
     monkeypatch.setattr(scheduler, "DAILY_JOBS", tuple(j for j in scheduler.DAILY_JOBS
                                                        if j[0] in ("worker.actors.dunning", "worker.actors.daily")))
+    monkeypatch.setattr(scheduler, "PLATFORM_JOBS", tuple(j for j in scheduler.PLATFORM_JOBS
+                                                          if j[0] == "worker.actors.daily"))
     monkeypatch.setattr(worker.broker, "database", lambda: db)
     monkeypatch.setenv("BACKHAUL_QUEUE_NAMESPACE", namespace)
     yield broker

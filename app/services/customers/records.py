@@ -21,6 +21,7 @@ from app.services.auth.principal import Principal
 from app.services.customers.validation import PROFILE_FIELDS, clean_profile
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.portal_ids import next_portal_id
+from app.services.reseller_accounts import credit
 from app.services.settings import get_setting
 from tenants import require_tenant
 
@@ -82,9 +83,12 @@ def create(session: Session, *, actor: Principal | None = None, status: str | No
     Pending where the reseller requires approval. `onboarding` keeps what later steps should do."""
     profile.setdefault("kind", "person")
     cleaned = clean_profile(profile)
+    over_limit = credit.check_new_customer(session, require_tenant().id)  # refused at the credit limit, or True
     if status is None:
         require_approval = bool((get_setting(session, "customers") or {}).get("require_approval"))
-        status, reason = ("Pending", "awaiting approval") if require_approval else ("New", "created")
+        status, reason = ("Pending", "awaiting approval") if require_approval else \
+            ("Pending", "awaiting approval: credit limit with the provider reached") if over_limit else \
+            ("New", "created")
     elif status in STATUSES:
         reason = "created"
     else:

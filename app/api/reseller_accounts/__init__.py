@@ -1,0 +1,1 @@
+"""A reseller's account with the master ISP: the console's view and settings, the reseller's view."""
