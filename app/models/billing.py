@@ -71,6 +71,7 @@ class LedgerEntry(TenantBase):
         CheckConstraint(_in("kind", LEDGER_KINDS), name="kind"),
         CheckConstraint("amount <> 0", name="amount"),
         Index("ix_ledger_entries_customer", "customer_id", "id"),
+        Index("ix_ledger_entries_at", "at"),  # the dashboard's month so far (app/services/reports/dashboard.py)
     )
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
@@ -198,7 +199,8 @@ class PaymentAllocation(TenantBase):
     refund, a voided invoice)."""
 
     __tablename__ = "payment_allocations"
-    __table_args__ = (CheckConstraint("(payment_id IS NULL) <> (credit_note_id IS NULL)", name="source"),)
+    __table_args__ = (CheckConstraint("(payment_id IS NULL) <> (credit_note_id IS NULL)", name="source"),
+                      Index("ix_payment_allocations_at", "at"))  # the dashboard's month so far
 
     id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import Outbox, PlatformOutbox
 from app.models.base import utcnow
+from app.models.reports import OutboxAttachment
 from app.services import branding
 from app.services.after_commit import AfterCommit
 from app.services.branding import rendering
@@ -98,10 +100,14 @@ def _public_base(host: str | None) -> str:
 
 # -- queueing -----------------------------------------------------------------------------------------
 
-def queue_email(session: Session, *, to: str, template: str, context: dict) -> OutboxRow:
+def queue_email(session: Session, *, to: str, template: str, context: dict,
+                attachments: Sequence[tuple[str, str, bytes]] = ()) -> OutboxRow:
     """Write the e-mail into the current tenant's outbox (the platform's without a tenant), in the
-    session's transaction; it is enqueued for sending when, and only if, that transaction commits."""
+    session's transaction; it is enqueued for sending when, and only if, that transaction commits.
+    `attachments` ((file name, content type, content) each) are kept beside a tenant's row."""
     tenant = current_tenant()
+    if attachments and tenant is None:
+        raise Invalid("attachments are sent with a tenant's e-mail only")
     address = _recipient(to)
     branded, chain = branded_context(session, tenant)
     values = {**context, **branded}
@@ -110,6 +116,8 @@ def queue_email(session: Session, *, to: str, template: str, context: dict) -> O
                          body_text=rendered.text, body_html=rendered.html, context=_jsonable(values))
     session.add(row)
     session.flush()  # the id is what the job will carry
+    for filename, content_type, content in attachments:
+        session.add(OutboxAttachment(outbox_id=row.id, filename=filename, content_type=content_type, content=content))
     _committed.add(session, row.id)
     return row
 
@@ -235,5 +243,10 @@ def _message(row: OutboxRow, settings: Settings):
         sender = settings.mail_from
     scope = tenant.code.lower().replace("_", "-") if tenant is not None else "platform"
     domain = address.rpartition("@")[2] or "localhost"
+    files = [] if tenant is None else [
+        (a.filename, a.content_type, a.content) for a in Session.object_session(row).execute(
+            select(OutboxAttachment).where(OutboxAttachment.outbox_id == row.id).order_by(OutboxAttachment.id)
+        ).scalars()]
     return smtp.build_message(sender=sender, to=row.to_address, subject=row.subject, text=row.body_text,
-                              html=row.body_html, message_id=f"<outbox.{row.id}.{scope}@{domain}>")
+                              html=row.body_html, message_id=f"<outbox.{row.id}.{scope}@{domain}>",
+                              attachments=files)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -57,8 +58,10 @@ class Server:
 
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str | None = None,
-                  message_id: str | None = None) -> EmailMessage:
-    """A text/plain message, multipart/alternative with an HTML part when there is one.
+                  message_id: str | None = None,
+                  attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A text/plain message, multipart/alternative with an HTML part when there is one, multipart/mixed
+    with files when there are `attachments` ((file name, content type, content) each).
 
     A fixed `message_id` (one per outbox row) lets a receiving server drop the duplicate that an
     at-least-once sender can, rarely, produce.
@@ -73,6 +76,9 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    for filename, content_type, content in attachments:
+        maintype, _, subtype = content_type.partition(";")[0].strip().partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
