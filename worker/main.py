@@ -3,10 +3,18 @@
 from worker.broker import broker, database  # noqa: F401  (the broker must exist before the actors)
 
 # isort: split
-from worker.actors import billing, email, payments  # noqa: F401
-
-# isort: split
 from worker import scheduler  # noqa: F401  (the periodic tick; `periodiq worker.scheduler` sends it)
-from worker.actors import daily, dunning  # noqa: F401
+from worker.actors import (  # noqa: F401
+    billing,  # billing runs, invoice PDFs
+    commissions,  # commission jobs: engine, reversals, period close
+    daily,  # due service requests, platform housekeeping
+    dunning,
+    email,
+    payments,  # automatic charge retries
+    payouts,  # commission payouts on the processing day
+    reports,  # scheduled reports e-mailed
+    reseller_accounts,  # wholesale charges, credit limits, emergency credit
+    usage,  # RADIUS usage, fair use and CoA (registers the CoA subscriber)
+)
 
 database()

@@ -15,8 +15,13 @@ that tenant's daily jobs with the local date:
 - `bill_customers_due(on_iso)`          worker/actors/billing.py (the billing run's daily trigger)
 - `retry_charges_due(on_iso)`           worker/actors/payments.py
 - `apply_service_requests_due(on_iso)`  worker/actors/daily.py
+- `usage_daily(on_iso)`                 worker/actors/usage.py (fair-use resets, stale RADIUS sessions, retention)
+- `commissions_daily(on_iso)`           worker/actors/commissions.py (the month's commission close)
+- `payouts_daily(on_iso)`               worker/actors/payouts.py (commission payouts on the processing day)
+- `reports_daily(on_iso)`               worker/actors/reports.py (scheduled reports e-mailed)
 
-Once per UTC day it also enqueues `platform_daily` (housekeeping purge, outbox flush). Each job is
+Once per UTC day it also enqueues `platform_daily` (housekeeping purge, outbox flush) and
+`reseller_accounts_daily` (wholesale charges, emergency credit expiry, credit-limit alerts). Each job is
 idempotent on its own (unique keys: one dunning step per invoice and step, one invoice per service and
 period, one attempt per invoice and number), so a day claimed twice — a lost key, a restored Redis —
 costs a little work and changes nothing. A day whose jobs could not be enqueued (Redis gone between the
@@ -54,8 +59,15 @@ DAILY_JOBS: tuple[tuple[str, str], ...] = (
     ("worker.actors.billing", "bill_customers_due"),
     ("worker.actors.payments", "retry_charges_due"),
     ("worker.actors.daily", "apply_service_requests_due"),
+    ("worker.actors.usage", "usage_daily"),
+    ("worker.actors.commissions", "commissions_daily"),
+    ("worker.actors.payouts", "payouts_daily"),
+    ("worker.actors.reports", "reports_daily"),
 )
-PLATFORM_JOBS: tuple[tuple[str, str], ...] = (("worker.actors.daily", "platform_daily"),)
+PLATFORM_JOBS: tuple[tuple[str, str], ...] = (
+    ("worker.actors.daily", "platform_daily"),
+    ("worker.actors.reseller_accounts", "reseller_accounts_daily"),
+)
 
 # periodiq's option `periodic` is declared by its middleware; a tick older than five minutes when a
 # worker gets to it (after an outage) is dropped: the next one comes soon and does the same.

@@ -19,6 +19,10 @@ def seed_demo(runtime) -> dict:
                "resellers": demo.seed(runtime.db.session, runtime.settings.base_domain),
                "password": demo.DEMO_PASSWORD}
     demo.seed_billing(runtime.db)
+    demo.seed_finance(runtime.db)
+    from radius.demo import seed_demo as seed_nas
+
+    summary["nas"] = seed_nas(runtime.db)
     return summary
 
 
@@ -38,6 +42,11 @@ def print_summary(summary: dict, console_host: str, port: int | None = None) -> 
             out.print(f"  customer:  {portal_id}  {name} ({status}) — POST /portal/auth/login", soft_wrap=True)
         out.print(f"  network:   each customer's service signs in as their Portal ID with {item['network_password']}",
                   soft_wrap=True)
+    if "nas" in summary:
+        nas = summary["nas"]
+        out.print(f"[bold]RADIUS[/bold]  NAS {nas['nas']} (secret {nas['secret']}), e.g. "
+                  f"echo \"User-Name=<Portal ID>,User-Password=<network password>,Message-Authenticator=0x00\" "
+                  f"| radclient -x {nas['nas']} auth {nas['secret']}", soft_wrap=True)
 
 
 @command.command("seed")

@@ -1,6 +1,17 @@
 """Models: `public` (platform-wide) and tenant (one copy per reseller schema)."""
 
-from app.models import billing, catalogue, customers, provisioning  # noqa: F401  (their tables join the metadata)
+from app.models import (  # noqa: F401  (their tables join the metadata)
+    billing,
+    catalogue,
+    commissions,
+    customers,
+    nas,
+    payouts,
+    provisioning,
+    reports,
+    reseller_accounts,
+    usage,
+)
 from app.models.base import PublicBase, TenantBase
 from app.models.identity import (
     ActivityEvent,

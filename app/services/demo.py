@@ -22,7 +22,7 @@ from tenants.schema import subdomain_for_code
 DEMO_PASSWORD = "Demo#Pass2026"  # noqa: S105  (a demo credential, published on purpose)
 STAFF = {"email": "admin@backhaul.example", "name": "Platform Admin"}
 # Every demo service's network (PPPoE) password: what a router, or radclient, signs in with.
-DEMO_NETWORK_PASSWORD = "Net#Pass2026"  # noqa: S105  (a demo credential, published on purpose)
+DEMO_NETWORK_PASSWORD = "NetPass2026"  # noqa: S105  (a demo credential, published on purpose)
 
 PLANS = [
     {"code": "HOME-10", "name": "Home 10 Mbps", "kind": "internet", "wholesale_price": Decimal("1500.00"),
@@ -256,3 +256,23 @@ def seed_billing(db, today=None) -> list[dict]:
                                     provider_ref=reference, reference=first.portal_id, actor="demo")
                 done.append({"code": spec["code"], "period": period})
     return done
+
+
+def seed_finance(db) -> None:
+    """The demo's commissions (rules, and the lines its payments earn), payout schedules, the resellers'
+    accounts with the master ISP, and a month of usage for each demo service's chart. Each part is
+    idempotent on its own."""
+    from app.models.provisioning import Service
+    from app.services.commissions import demo as commission_demo
+    from app.services.commissions import payout_demo
+    from app.services.reseller_accounts import demo as account_demo
+    from app.services.usage.demo import seed_usage
+    from tenants.registry import directory
+
+    commission_demo.seed_demo(db)
+    payout_demo.seed_demo(db)
+    account_demo.seed_demo(db)
+    for spec in RESELLERS:
+        with tenant_context(directory().by_code(spec["code"])), db.session() as session:
+            for service_id in session.execute(select(Service.id).where(Service.status == "Active")).scalars():
+                seed_usage(session, service_id)
