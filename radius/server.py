@@ -240,7 +240,8 @@ class RadiusServer:
             self.stats["error"] += 1
             return None
 
-    def _auth(self, data: bytes, source, sock: socket.socket | None = None) -> bytes | None:
+    def _admit(self, data: bytes, source, code: int, status_reply: int, port: str):
+        """The NAS and the parsed packet of `code`, or None (dropped) or bytes (answered: Status-Server)."""
         nas = self.nas.find(source[0])
         if nas is None:
             return self._drop("unknown NAS", source)
@@ -249,13 +250,27 @@ class RadiusServer:
         except rp.Malformed as exc:
             return self._drop(f"malformed ({exc})", source)
         if request.code == rp.STATUS_SERVER:
-            return self._status(nas, request, rp.ACCESS_ACCEPT, source)
-        if request.code != rp.ACCESS_REQUEST:
-            return self._drop(f"code {request.code} on the authentication port", source)
+            return self._status(nas, request, status_reply, source)
+        if request.code != code:
+            return self._drop(f"code {request.code} on the {port} port", source)
+        return nas, request
+
+    def _seen(self, source, request: rp.Packet):
+        """(key, the reply cached for this very request or None); IN_PROGRESS (b"") while the first copy's
+        reply is on its way."""
         key = (source[0], source[1], request.id, request.authenticator)
         cached = self.replies.get(key)
         if cached is not None:
             self.stats["duplicate"] += 1
+        return key, cached
+
+    def _auth(self, data: bytes, source, sock: socket.socket | None = None) -> bytes | None:
+        admitted = self._admit(data, source, rp.ACCESS_REQUEST, rp.ACCESS_ACCEPT, "authentication")
+        if not isinstance(admitted, tuple):
+            return admitted
+        nas, request = admitted
+        key, cached = self._seen(source, request)
+        if cached is not None:
             return cached or None  # IN_PROGRESS: the first copy's reply is on its way
         if sock is not None:
             outcome = self.access.handle(nas, request, cached_only=True)
@@ -388,25 +403,16 @@ class RadiusServer:
 
     def _check_acct(self, data: bytes, source):
         """None (dropped), bytes (a reply already known), or (nas, request, key) to store."""
-        nas = self.nas.find(source[0])
-        if nas is None:
-            return self._drop("unknown NAS", source)
-        try:
-            request = rp.parse(data)
-        except rp.Malformed as exc:
-            return self._drop(f"malformed ({exc})", source)
-        if request.code == rp.STATUS_SERVER:
-            return self._status(nas, request, rp.ACCOUNTING_RESPONSE, source)
-        if request.code != rp.ACCOUNTING_REQUEST:
-            return self._drop(f"code {request.code} on the accounting port", source)
+        admitted = self._admit(data, source, rp.ACCOUNTING_REQUEST, rp.ACCOUNTING_RESPONSE, "accounting")
+        if not isinstance(admitted, tuple):
+            return admitted
+        nas, request = admitted
         if not rp.request_authenticator_ok(request, nas.secret):
             return self._drop("wrong Request Authenticator (accounting)", source)
         if request.ma_offset is not None and not rp.message_authenticator_ok(request, nas.secret,
                                                                             zero_authenticator=True):
             return self._drop("wrong Message-Authenticator (accounting)", source)
-        key = (source[0], source[1], request.id, request.authenticator)
-        cached = self.replies.get(key)
+        key, cached = self._seen(source, request)
         if cached is not None:
-            self.stats["duplicate"] += 1
             return cached or None
         return nas, request, key

@@ -32,26 +32,35 @@ PARAMETER = {
 }
 
 
-def idempotent(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        key = request.headers.get(HEADER)
-        if key is None:
-            return view(*args, **kwargs)
-        principal = g.principal
-        scope = f"{principal.kind}:{principal.id}"
-        digest = idempotency.request_hash(request.method, request.path, request.get_json(silent=True))
-        session = db_session()
-        stored = idempotency.begin(session, scope, key, digest)
-        if stored is not None:
-            response = jsonify(stored.response)
-            response.status_code = stored.status_code
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
-        response = view(*args, **kwargs)
-        if response.status_code < 400 and response.is_json:
-            idempotency.finish(session, scope, key, response.status_code, response.get_json())
-        # an error answer is not stored: the request's transaction, and the key with it, is rolled back
-        return response
+def idempotent_with(store) -> Callable[[Callable], Callable]:
+    """`@idempotent` over a key store with `request_hash`, `begin` and `finish` (the tenant's own, or the
+    platform's for the console's reseller accounts)."""
 
-    return wrapper
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get(HEADER)
+            if key is None:
+                return view(*args, **kwargs)
+            principal = g.principal
+            scope = f"{principal.kind}:{principal.id}"
+            digest = store.request_hash(request.method, request.path, request.get_json(silent=True))
+            session = db_session()
+            stored = store.begin(session, scope, key, digest)
+            if stored is not None:
+                response = jsonify(stored.response)
+                response.status_code = stored.status_code
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            response = view(*args, **kwargs)
+            if response.status_code < 400 and response.is_json:
+                store.finish(session, scope, key, response.status_code, response.get_json())
+            # an error answer is not stored: the request's transaction, and the key with it, is rolled back
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+idempotent = idempotent_with(idempotency)
