@@ -11,7 +11,9 @@ Python: same blocks, same order, same brand colours (`palette`), same labels thr
 catalogue, same `money`, `day` and `when` formatting. It is used only while the tenant's theme chain does
 not override those templates (`overridden`): a theme that replaces or extends a document keeps the HTML
 path and so keeps full control of it. A change to the base document templates must be made here too
-(tests/whitelabel/test_documents.py reads both paths' PDFs with the same expectations).
+(tests/whitelabel/test_documents.py reads both paths' PDFs with the same expectations). A reseller's
+commission statement is drawn here as well: a large reseller's month runs to thousands of lines, and xhtml2pdf
+needs most of a second for every hundred (tests/commissions/test_statement.py, bench/statements.py).
 
 What it may read: the brand's own uploaded raster logo, found through the same LinkResolver as the HTML
 path's link callback (the exact stored file of the brand's owner). An external `logo_url` is never fetched
@@ -36,7 +38,7 @@ from reportlab.lib.units import cm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.doctemplate import LayoutError
 from reportlab.platypus.flowables import HRFlowable
 
@@ -45,7 +47,7 @@ from app.services.branding.resolve import Brand
 from app.services.documents.pdf import SVG_TYPE, LinkResolver, palette
 from tenants.themes import ThemeChain
 
-KINDS = ("invoice", "credit_note", "receipt", "statement")
+KINDS = ("invoice", "credit_note", "receipt", "statement", "commission_statement")
 
 WIDTH = 18 * cm  # A4 less 1.5 cm either side, as layout.html's @page
 MARGIN = 1.5 * cm
@@ -414,6 +416,40 @@ class _Drawing:
         rows.append([_("Closing balance"), "", "", "", "", money(d["closing_balance"], d["currency"])])
         body = [self.parties(_("Account"), heading, facts), *self.items(columns, rows, special=(1, -1))]
         return heading, f"{heading} {start} – {end}", body
+
+    def commission_statement(self) -> tuple[str, str, list]:
+        """A reseller's commission statement (documents/commission_statement.html): the payee, the payout's
+        lines, its totals, and once paid the rate and the converted amount, then how it was paid."""
+        d, _ = self.doc, self.gettext
+        heading = _("Commission statement")
+        period = f"{self.day(d['period_start'])} –\n{self.day(d['period_end'])}"
+        facts = [(_("Statement number"), d["number"], False), (_("Issue date"), self.day(d["issued_on"]), False),
+                 (_("Period"), period, False), (_("Disputes until"), self.when(d["dispute_until"]), False),
+                 (_("Status"), _(d["status"]) if d["status"] else None, True)]
+        money = rendering.money
+        columns = [(_("Date"), 14, False), (_("Description"), 30, False), (_("Base"), 15, True),
+                   (_("Rate"), 9, True), (_("Status"), 14, False), (_("Amount"), 18, True)]
+        rows = [[self.day(line["date"]),
+                 f"{line['description']}\n{line['customer']}" if line["customer"] else line["description"],
+                 money(line["base_amount"]) if line["base_amount"] is not None else "",
+                 f"{line['rate']}%" if line["rate"] is not None else "",
+                 _(line["status"]) if line["status"] else "", money(line["amount"])]
+                for line in d["lines"]]
+        totals = [(_("Earned in the period"), money(d["gross"]), "")]
+        if d["adjustments"]:
+            totals.append((_("Adjustments"), money(d["adjustments"]), ""))
+        if d["carried_in"]:
+            totals.append((_("Brought forward"), money(d["carried_in"]), ""))
+        totals.append((_("Total"), money(d["total"], d["currency"]), "grand"))
+        if d["converted_amount"] is not None and d["payout_currency"]:
+            totals += [(f'{_("Rate")} {d["currency"]}/{d["payout_currency"]}', str(d["fx_rate"]), ""),
+                       (_("Paid"), money(d["converted_amount"], d["payout_currency"]), "due")]
+        body = [self.parties(_("Payee"), heading, facts), *self.items(columns, rows), *self.totals(totals)]
+        if d["paid_on"]:
+            paid = " · ".join(part for part in (self.when(d["paid_on"]), d["method"], d["reference"]) if part)
+            body += [Spacer(0, 14), KeepTogether([Text([(_("Payment"), BOLD, BODY, self.s["primary"])], space_after=3),
+                                                  Text([(paid, FONT, BODY, self.s["ink"])])])]
+        return heading, f"{heading} {d['number']}", body
 
     def _taxes(self, taxes: list[dict]) -> list:
         return [(f"{tax['name']} ({tax['rate']}%)" if tax["rate"] is not None else str(tax["name"]),
