@@ -51,7 +51,7 @@ def test_stale_sessions_are_closed_and_reopened_by_a_late_interim(db, store, sub
     assert all(store(acct_packet(sub.username, "stale-1", START, event_timestamp=long_ago),
                      acct_packet(sub.username, "fresh-1", START)))
     with tenant_context(sub.tenant), db.session() as s:
-        assert sessions.close_stale(s) == 1  # 3 × 300 s without accounting
+        assert sessions.close_stale(s) == 1  # 3 hours without accounting: more than 3 × 900 s
     by_id = {r.acct_session_id: r for r in store.sessions(sub.tenant)}
     assert (by_id["stale-1"].status, by_id["stale-1"].terminate_cause) == ("Closed", sessions.STALE)
     assert by_id["fresh-1"].status == "Open"

@@ -1,8 +1,8 @@
 """The reseller's RADIUS usage settings: keys of the tenant setting `radius` (the same object as the reply
 policy of radius/profiles.py, whose `interim_interval` it shares), each optional:
 
-- `interim_interval` (seconds, default 300): the Acct-Interim-Interval routers are told; a session with
-  no accounting for `stale_after_intervals` (default 3) of them is closed as stale;
+- `interim_interval` (seconds, default 900 as in radius/profiles.py): the Acct-Interim-Interval routers are
+  told; a session with no accounting for `stale_after_intervals` (default 3) of them is closed as stale;
 - `session_retention_days` (default 180): closed sessions older than this are purged (daily usage is
   kept 24 months whatever this says).
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.services.settings import get_setting
 
-DEFAULTS = {"interim_interval": 300, "stale_after_intervals": 3, "session_retention_days": 180}
+DEFAULTS = {"interim_interval": 900, "stale_after_intervals": 3, "session_retention_days": 180}
 USAGE_RETENTION_MONTHS = 24
 
 

@@ -1,0 +1,1 @@
+"""Usage monitoring API (reseller and customer portal)."""
