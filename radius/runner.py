@@ -68,6 +68,7 @@ def _serve_one(database_url: str, options: Options) -> None:
                            connect_args={"connect_timeout": 3})
     registry.bind(db.engine)
     server = RadiusServer(db, options.host, options.auth_port, options.acct_port, preload=options.preload)
+    server.tune_gc = True
     server.bind()
     signal.signal(signal.SIGTERM, lambda *_: server._stop.set())
     signal.signal(signal.SIGINT, lambda *_: server._stop.set())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import importlib
 import logging
 import select
@@ -129,6 +130,7 @@ class RadiusServer:
         self.batch_window, self.batch_max = batch_window, batch_max
         self.reuse_port = reuse_port
         self.preload = preload  # subscribers to load into the caches at start (0: none)
+        self.tune_gc = False  # a serving process of its own (radius/runner.py) sets it; tests' servers don't
         self.nas = NasRegistry(db)
         self.directory = directory_for(db)
         self.access = AccessHandler(db, self.nas, self.directory)
@@ -182,6 +184,12 @@ class RadiusServer:
             log.exception("RADIUS preload failed")
             return
         log.info("RADIUS: %d subscribers preloaded in %.1f s", loaded, time.monotonic() - started)
+        if self.tune_gc:
+            # The caches are long-lived: frozen, a full collection no longer walks them (one took 131 ms at
+            # 3,000 requests/s, stalling every thread: bench/radius.py --profile), and collections come rarer.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 50)
 
     def serve_forever(self) -> None:
         self.start()
