@@ -113,9 +113,26 @@ def db(database_url) -> Database:
 
     database = Database.from_url(database_url, pool_size=5)
     directory = registry.bind(database.engine)
+    _suite["engine"] = database.engine
     yield database
+    _suite.pop("engine", None)
     directory.close()
     database.engine.dispose()
+
+
+_suite: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _registry_back_to_the_suite():
+    """A CLI command run in a test binds the tenant registry to its own engine, which does not LISTEN; give
+    the suite's (listening) one back after every test, so later tests see NOTIFY-driven cache drops."""
+    yield
+    from tenants import registry
+
+    engine = _suite.get("engine")
+    if engine is not None and registry._current is not None and registry._current.engine is not engine:
+        registry.bind(engine)
 
 
 @pytest.fixture(scope="session")
