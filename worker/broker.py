@@ -6,6 +6,7 @@ module (``worker.main`` does that for the `dramatiq` command; ``backhaul run`` s
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 
@@ -16,6 +17,10 @@ from app.config import Settings
 from app.db import Database
 from tenants import registry
 from worker.middleware import TenantMiddleware
+
+# Alembic announces each of its plugins at INFO when first imported (the actors reach app.services.tenants,
+# which imports the migration runner): noise in every worker's log
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def build_broker(redis_url: str, namespace: str | None = None) -> RedisBroker:

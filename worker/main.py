@@ -1,11 +1,5 @@
 """What the `dramatiq` command loads: the broker, then every actor module."""
 
-import logging
-
-# Alembic announces each of its plugins at INFO when first imported (app.services.tenants → migrations): noise
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-# isort: split
 from worker.broker import broker, database  # noqa: F401  (the broker must exist before the actors)
 
 # isort: split
