@@ -47,6 +47,7 @@ import radius.coa  # noqa: F401  (the CoA subscriber must listen in the RADIUS p
 from app.services.billing import invoices
 from app.services.usage import fup
 from radius.directory import directory_for
+from radius.nas import serves
 from tenants import Tenant, tenant_context
 from tenants.registry import directory as tenant_directory
 from tenants.schema import quote_schema
@@ -189,22 +190,15 @@ def record_of(nas, attrs: dict[int, bytes], kind: int, customer_id: int, service
 # -- who may be served ------------------------------------------------------------------------------------
 
 def may_serve(nas, tenant: Tenant) -> bool:
-    """A platform NAS serves everyone; a tenant's NAS, that tenant and its descendants."""
-    if nas.tenant_id is None:
-        return True
-    current: Tenant | None = tenant
-    for _ in range(64):
-        if current is None:
-            return False
-        if current.id == nas.tenant_id:
-            return True
-        if current.parent_id is None:
-            return False
-        try:
-            current = tenant_directory().by_id(current.parent_id)
-        except LookupError:
-            return False
-    return False
+    """radius/nas.py's rule, with the tenant tree read from the (cached) tenant registry."""
+    return serves(nas, tenant.id, _parent_id)
+
+
+def _parent_id(tenant_id: int) -> int | None:
+    try:
+        return tenant_directory().by_id(tenant_id).parent_id
+    except LookupError:
+        return None
 
 
 # -- the batch --------------------------------------------------------------------------------------------

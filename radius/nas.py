@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -37,6 +38,21 @@ class Nas:
     tenant_id: int | None  # None: a platform NAS
     require_message_authenticator: bool = True
     coa_port: int = 3799
+
+
+def serves(nas: Nas, tenant_id: int, parent_of: Callable[[int], int | None]) -> bool:
+    """The one rule of who a NAS serves: the platform's, every tenant; a tenant's, that tenant and its
+    descendants (walked up through `parent_of`)."""
+    if nas.tenant_id is None:
+        return True
+    current: int | None = tenant_id
+    for _ in range(64):  # a loop in the tree (impossible by design) ends here
+        if current is None:
+            return False
+        if current == nas.tenant_id:
+            return True
+        current = parent_of(current)
+    return False
 
 
 class NasRegistry:
@@ -117,11 +133,4 @@ class NasRegistry:
         if nas.tenant_id is None:
             return True
         self._ensure()
-        seen = 0
-        current: int | None = tenant_id
-        while current is not None and seen < 64:  # a loop in the tree (impossible by design) ends here
-            if current == nas.tenant_id:
-                return True
-            current = self._parents.get(current)
-            seen += 1
-        return False
+        return serves(nas, tenant_id, self._parents.get)
