@@ -46,7 +46,7 @@ _WATCHED = ("status", "plan_id", "network_username", "network_password_encrypted
 _MAX_KEYS = 50  # beyond that, one "every service of the tenant" notice instead of one per username
 
 
-def _changed_usernames(session: Session) -> set[str] | None:
+def _changed_usernames(session: Session) -> set[str]:
     names: set[str] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, Service):
