@@ -17,13 +17,14 @@ import logging
 import os
 import signal
 import uuid
-from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from functools import partial
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from app import clock
 
 log = logging.getLogger("backhaul.mailcatcher")
 
@@ -42,7 +43,7 @@ class Catcher:
 
     def store(self, content: bytes | str) -> Path:
         data = content.encode() if isinstance(content, str) else content
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        name = f"{clock.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         partial_path = self.folder / f".{name}.part"  # a reader never sees half a message
         partial_path.write_bytes(data)
         final = self.folder / name

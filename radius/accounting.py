@@ -44,6 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 import radius.coa  # noqa: F401  (the CoA subscriber must listen in the RADIUS process too: FUP limits here)
+from app import clock
 from app.services.billing import invoices
 from app.services.usage import fup
 from radius.directory import directory_for
@@ -205,7 +206,7 @@ def _parent_id(tenant_id: int) -> int | None:
 
 def store_batch(db, items: list) -> list[bool]:
     """Store a batch of (Nas, Accounting-Request) pairs; True for each item that may be answered."""
-    now = datetime.now(UTC)
+    now = clock.now()
     results = [False] * len(items)
     groups: dict[int, tuple[Tenant, list[int], dict[uuid.UUID, Record]]] = {}
     restarts: list[tuple[int, object, datetime]] = []

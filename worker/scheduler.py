@@ -45,6 +45,7 @@ import dramatiq
 from periodiq import PeriodiqMiddleware, cron
 from sqlalchemy import text
 
+from app import clock
 from tenants import Tenant, tenant_context
 from tenants.schema import quote_schema
 from worker import broker as runtime
@@ -159,7 +160,7 @@ def tick(now: datetime | None = None, *, db=None, redis=None, tenants: list[Tena
     """One tick at `now` (UTC; the clock by default): enqueue the daily jobs of every Active tenant whose
     local day has not been claimed yet. `db`, `redis` and `tenants` default to the process's own (tests
     give theirs, and a fixed `now`)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or clock.now()).astimezone(UTC)
     db = db or runtime.database()
     client = redis or runtime.broker.client
     if tenants is None:

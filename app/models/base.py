@@ -4,10 +4,12 @@ Tenant tables carry no schema: the transaction's `search_path` puts the current 
 so the same model reads and writes whichever tenant is current. Public tables name `public` explicitly.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app import clock
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -19,7 +21,8 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Column defaults read the one clock, so a moved clock (tests, demo, backfill) stamps rows too."""
+    return clock.now()
 
 
 class PublicBase(DeclarativeBase):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app import clock
 from app.models import PortalAccount, StaffUser, User
 from app.models import Tenant as TenantRow
 from app.models.catalogue import Plan
@@ -230,13 +231,11 @@ DEMO_MPESA_RECEIPT = "DEMO{code}{n:04d}"
 def seed_billing(db, today=None) -> list[dict]:
     """Bill the current month for each demo reseller and record a payment for its first customer.
     Idempotent: a billing run bills a customer once per period, a payment is keyed by its receipt."""
-    from datetime import date
-
     from app.models.billing import Payment
     from app.services.billing import ledger, payments, runs
     from tenants.registry import directory
 
-    today = today or date.today()
+    today = today or clock.today()
     period = f"{today:%Y-%m}"
     done = []
     for spec in RESELLERS:

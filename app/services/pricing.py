@@ -31,13 +31,14 @@ applies to it. Amounts are in the plan's currency.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models.catalogue import Plan
 from app.models.provisioning import PriceRule, Service
 from app.services.money import HUNDRED, round_money
@@ -182,4 +183,4 @@ def today(session: Session) -> date:
         zone = ZoneInfo(get_setting(session, "timezone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return datetime.now(zone).date()
+    return clock.today(zone)

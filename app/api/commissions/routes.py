@@ -11,11 +11,12 @@ the lines of those customers.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from flask_smorest import Blueprint
 
+from app import clock
 from app.api.commissions import schemas as s
 from app.api.visibility import principal
 from app.models.commissions import CommissionRule
@@ -50,7 +51,7 @@ def _terms(body: dict) -> dict:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 # -- rules (console) ------------------------------------------------------------------------------------

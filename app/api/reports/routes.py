@@ -12,12 +12,13 @@ Reports answer JSON, or with `format=csv|xlsx` the file (app/services/reports/ex
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, g
 from flask_smorest import Blueprint
 
+from app import clock
 from app.api.reports import schemas as s
 from app.models.base import utcnow
 from app.models.reports import ReportSchedule
@@ -144,7 +145,7 @@ def delete_schedule(schedule_id):
 
 # -- console -------------------------------------------------------------------------------------------
 def _platform_clock() -> tuple[ZoneInfo, datetime]:
-    return ZoneInfo("UTC"), datetime.now(UTC).date()
+    return ZoneInfo("UTC"), clock.today()
 
 
 @console_blp.route("/dashboard")

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models.billing import Invoice, Payment, PaymentAllocation
 from app.services.money import round_money
 
@@ -28,7 +29,7 @@ def status_for(invoice: Invoice, today: date | None = None) -> str:
         return invoice.status
     if invoice.amount_paid >= invoice.total:
         return "Paid"
-    today = today or date.today()
+    today = today or clock.today()
     if invoice.due_on is not None and invoice.due_on < today:
         return "Overdue"
     return "Partially Paid" if invoice.amount_paid > ZERO else "Issued"

@@ -29,10 +29,11 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models.billing import IdempotencyKey
 from app.services.errors import Invalid
 
@@ -74,7 +75,7 @@ def begin(session: Session, scope: str, key: str, digest: str) -> Stored | None:
     key = valid_key(key)
     # an expired key is forgotten before it is claimed, so that a day-old key starts afresh
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key,
-                                                 IdempotencyKey.created_at < func.now() - TTL))
+                                                 IdempotencyKey.created_at < clock.now() - TTL))
     claimed = session.execute(
         insert(IdempotencyKey).values(scope=scope, key=key, request_hash=digest)
         .on_conflict_do_nothing(index_elements=[IdempotencyKey.scope, IdempotencyKey.key])
@@ -101,6 +102,6 @@ def finish(session: Session, scope: str, key: str, status_code: int, response) -
 
 def purge_expired(session: Session) -> int:
     """Forget keys older than 24 hours (housekeeping; `begin` also forgets an expired key it meets)."""
-    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < func.now() - TTL))
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < clock.now() - TTL))
     return result.rowcount or 0
 

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Customer
 from app.models.base import utcnow
 from app.models.billing import Invoice, InvoiceLine, InvoiceTax, LedgerEntry, Payment, PaymentAllocation
@@ -87,7 +88,7 @@ def zone_of(session: Session) -> ZoneInfo:
 
 
 def local_today(session: Session) -> date:
-    return datetime.now(zone_of(session)).date()
+    return clock.today(zone_of(session))
 
 
 def local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
@@ -368,10 +369,10 @@ def mark_overdue(session: Session, today: date | None = None) -> list[int]:
     """Open invoices past their due date and not fully paid become Overdue; returns their ids."""
     today = today or local_today(session)
     rows = session.execute(text("""
-        UPDATE invoices SET status = 'Overdue', version = version + 1, updated_at = now()
+        UPDATE invoices SET status = 'Overdue', version = version + 1, updated_at = :now
         WHERE kind = 'invoice' AND status IN ('Issued', 'Partially Paid') AND due_on < :today
           AND amount_paid < total
-        RETURNING id, customer_id"""), {"today": today}).all()
+        RETURNING id, customer_id"""), {"today": today, "now": clock.now()}).all()
     for row in rows:
         events.publish_after_commit(session, "invoice.overdue", invoice_id=row.id, customer_id=row.customer_id)
     if rows:
@@ -585,7 +586,7 @@ def document(session: Session, invoice: Invoice) -> dict:
              for line in lines_of(session, invoice.id)]
     suffix = " (included)" if invoice.tax_inclusive else ""
     tax_rows = [{"name": f"{tax.name}{suffix}", "rate": tax.rate, "amount": tax.amount} for tax in taxes]
-    issued_on = local_date(invoice.issued_at, zone) or datetime.now(zone).date()
+    issued_on = local_date(invoice.issued_at, zone) or clock.today(zone)
     base = {"number": invoice.number or "DRAFT", "issued_on": issued_on, "currency": invoice.currency,
             "customer": customer_block(customer), "lines": lines, "subtotal": invoice.subtotal, "taxes": tax_rows,
             "total": invoice.total, "status": invoice.status}

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Customer
 from app.models.billing import PaymentMethod
 from app.services.auth import crypto
@@ -92,7 +93,7 @@ def add(session: Session, customer_id: int, *, kind: str, token: str, brand: str
             raise Invalid("expiry_month and expiry_year: the card's expiry (1–12, four-digit year)",
                           field="expiry_month")
         probe = PaymentMethod(kind=kind, expiry_month=expiry_month, expiry_year=expiry_year)
-        if is_expired(probe, today or date.today()):
+        if is_expired(probe, today or clock.today()):
             raise Invalid("the card has expired", field="expiry_year")
     first = default_for(session, customer_id) is None
     if is_default and not first:

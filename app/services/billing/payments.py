@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import ActivityEvent, Customer
 from app.models.billing import (
     PAYMENT_METHODS,
@@ -174,7 +175,7 @@ def record(session: Session, *, customer_id: int, amount, method: str, currency:
         raise Invalid("currency: a three-letter ISO code", field="currency")
     if currency != expected:
         raise Invalid(f"currency: this customer is billed in {expected}, not {currency}", field="currency")
-    received_at = received_at or datetime.now(UTC)
+    received_at = received_at or clock.now()
     if received_at.tzinfo is None:
         raise Invalid("received_at: give a time zone", field="received_at")
     values = dict(customer_id=customer_id, method=method, amount=amount, currency=currency, status=status,

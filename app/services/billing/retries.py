@@ -27,7 +27,7 @@ Gateways are reached through `ChargeClient`: the card processor's client is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -35,6 +35,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Customer
 from app.models.billing import ChargeAttempt, Invoice, PaymentMethod
 from app.services.billing import allocation, payment_methods, payments
@@ -223,4 +224,4 @@ def clients_for(session: Session, *, stripe_api_base: str) -> dict[str, ChargeCl
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()

@@ -64,6 +64,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.db import Database
 from app.models.billing import BillingRun, Invoice, InvoiceLine, InvoiceTax, LedgerEntry
 from app.models.catalogue import Plan
@@ -123,7 +124,7 @@ class Context:
         if mode not in ("prepaid", "postpaid"):
             raise Invalid(f"the billing mode setting is {mode!r}: prepaid or postpaid", field="mode")
         zone = invoices.zone_of(session)
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         return cls(period=period, mode=mode, now=now, today=invoices.local_date(now, zone), zone=zone,
                    terms_days=int(settings["payment_terms_days"]), inclusive=bool(settings["prices_include_tax"]),
                    rates=tuple(active_rates(session)), actor=actor,
@@ -723,7 +724,7 @@ def _run_locked(db: Database, run_id: int, batch_size: int, on_batch, now: datet
         query, params = candidates_query(ctx.first_day)
         total = session.execute(text(f"SELECT count(*) FROM ({query.text}) AS c"), params).scalar_one()
         _update_run(session, run_id, status="running", customers_total=total, customers_done=0, errors=[],
-                    started_at=func.coalesce(BillingRun.started_at, func.now()), finished_at=None)
+                    started_at=func.coalesce(BillingRun.started_at, clock.now()), finished_at=None)
     after = 0
     while True:
         with db.session() as session:
@@ -736,7 +737,7 @@ def _run_locked(db: Database, run_id: int, batch_size: int, on_batch, now: datet
             on_batch(result)
         after = ids[-1]
     with db.session() as session:
-        _update_run(session, run_id, status="done", finished_at=func.now())
+        _update_run(session, run_id, status="done", finished_at=clock.now())
         return get_run(session, run_id)
 
 

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Counter
 from app.models.commissions import CommissionLine
 from app.models.payouts import FREQUENCIES, METHODS, CommissionAdjustment, Payout, PayoutSchedule
@@ -74,7 +75,7 @@ class Schedule:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def local_today(session: Session, now: datetime | None = None) -> date:

@@ -17,13 +17,13 @@ a job run twice a no-op.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.db import Database
 from app.models.commissions import CommissionLine
 from app.services.billing.runs import insert_rows
@@ -52,7 +52,7 @@ def _today(session: Session):
         zone = ZoneInfo(tenant_zone(session))
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return datetime.now(UTC).astimezone(zone).date()
+    return clock.today(zone)
 
 
 def reverse_in_earner(session: Session, source: int, fractions: dict[int, Decimal], today) -> int:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Customer
 from app.models.billing import Invoice
 from app.models.catalogue import PLAN_KINDS
@@ -111,7 +112,7 @@ def _payment_condition(status: str):
                       errors={"payment_status": ["unknown payment status"]})
     open_ = (Invoice.customer_id == Customer.id, Invoice.kind == "invoice",
              Invoice.status.in_(("Issued", "Partially Paid", "Overdue")))
-    late = or_(Invoice.status == "Overdue", Invoice.due_on < func.current_date())
+    late = or_(Invoice.status == "Overdue", Invoice.due_on < clock.today())
     if status == "overdue":
         return exists().where(*open_, late)
     if status == "unpaid":

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Customer
 from app.models.customers import CustomerStatusChange
 from app.services import activity
@@ -121,7 +122,7 @@ def _apply(session: Session, moving: dict[int, str], target: str, reason: str, a
            action: str) -> None:
     who = actor_fields(actor)
     approving = target in APPROVAL_TARGETS
-    now = func.now()
+    now = clock.now()
     session.execute(
         sql_update(Customer).where(Customer.id.in_(list(moving))).values(
             status=target, updated_at=now,

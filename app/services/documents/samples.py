@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from app import clock
+
 CENT = Decimal("0.01")
 VAT = Decimal("16")
 
@@ -19,7 +21,7 @@ def _cents(value: Decimal) -> Decimal:
 
 
 def _month(today: date | None) -> tuple[date, date]:
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     start = today.replace(day=1)
     end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     return start, end

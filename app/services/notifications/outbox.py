@@ -29,7 +29,7 @@ from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
 import jinja2
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -166,7 +166,7 @@ def flush(session: Session, *, older_than: timedelta = timedelta(minutes=1)) -> 
     tenant = current_tenant()
     model = _model(tenant)
     ids = session.execute(
-        select(model.id).where(model.status == "pending", model.created_at < func.now() - older_than)
+        select(model.id).where(model.status == "pending", model.created_at < utcnow() - older_than)
         .order_by(model.id)
     ).scalars().all()
     for outbox_id in ids:

@@ -8,10 +8,11 @@ has no tenant schema to keep them in.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models.reseller_accounts import AccountIdempotencyKey
 from app.services.billing.idempotency import TTL, KeyReused, Stored, request_hash, valid_key
 
@@ -22,7 +23,7 @@ def begin(session: Session, scope: str, key: str, digest: str) -> Stored | None:
     key = valid_key(key)
     session.execute(delete(AccountIdempotencyKey).where(AccountIdempotencyKey.scope == scope,
                                                         AccountIdempotencyKey.key == key,
-                                                        AccountIdempotencyKey.created_at < func.now() - TTL))
+                                                        AccountIdempotencyKey.created_at < clock.now() - TTL))
     claimed = session.execute(
         insert(AccountIdempotencyKey).values(scope=scope, key=key, request_hash=digest)
         .on_conflict_do_nothing(index_elements=[AccountIdempotencyKey.scope, AccountIdempotencyKey.key])
@@ -44,5 +45,5 @@ def finish(session: Session, scope: str, key: str, status_code: int, response) -
 
 
 def purge_expired(session: Session) -> int:
-    result = session.execute(delete(AccountIdempotencyKey).where(AccountIdempotencyKey.created_at < func.now() - TTL))
+    result = session.execute(delete(AccountIdempotencyKey).where(AccountIdempotencyKey.created_at < clock.now() - TTL))
     return result.rowcount or 0

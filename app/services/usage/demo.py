@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models.usage import UsageDaily
 
 GB = 1 << 30
@@ -20,7 +21,7 @@ GB = 1 << 30
 def seed_usage(session: Session, service_id: int, *, days: int = 30, today: date | None = None) -> int:
     """Daily usage for the `days` days before `today` (evenings and weekends heavier); returns the days
     written now."""
-    today = today or date.today()
+    today = today or clock.today()
     chance = random.Random(service_id)  # noqa: S311 - demo figures, not secrets
     rows = []
     for back in range(days, 0, -1):

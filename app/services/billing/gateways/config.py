@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.services.auth import crypto
 from app.services.errors import Invalid, NotFound
 from app.services.settings import get_setting, put_setting
@@ -36,7 +36,7 @@ def _load(session: Session) -> dict:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def rotate_mpesa_token(session: Session) -> str:
