@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import embedded
+from app import clock, embedded
 from app.config import Settings
 from app.db import Database, sqlalchemy_url
 
@@ -147,6 +147,19 @@ def app(settings, db):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request):
+    """`@pytest.mark.clock("2026-11-01T06:00:00Z")` (or a date: noon UTC) pins the one clock (app/clock.py)
+    for a test that means a particular day; `tick=True` lets it run on from there. Unmarked tests read the
+    clock as it is, which the moved-clock re-runs of `make test` set to other days."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield
+        return
+    with clock.travel(marker.args[0], tick=marker.kwargs.get("tick", False)):
+        yield
 
 
 _counter = iter(range(1, 1_000_000))

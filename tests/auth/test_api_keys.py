@@ -1,9 +1,10 @@
 """Customers' personal API keys: shown once, hashed, read-only or read-write, expiring, revocable."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from app import clock
 from app.models import ApiKey
 from tenants import tenant_context
 from tests.auth.conftest import PASSWORD, bearer
@@ -45,7 +46,7 @@ def test_read_only_key_cannot_write_and_no_key_mints_keys(client, accounts):
 def test_expired_revoked_and_foreign_keys_are_refused(client, accounts):
     a, b = accounts(), accounts()
     headers = _customer(client, a)
-    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    soon = (clock.now() + timedelta(days=1)).isoformat()
     made = client.post("/portal/api/api-keys", json={"name": "k", "access": "read", "expires_at": soon},
                        headers=headers).get_json()
     key = made["key"]

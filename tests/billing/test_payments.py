@@ -12,12 +12,13 @@ payment test modules import it and `finance_headers`.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import ActivityEvent
 from app.models.billing import Invoice, Payment
 from app.services.auth import users
@@ -30,6 +31,7 @@ from tests.conftest import host_of
 
 _users = itertools.count(1)
 TODAY = date(2026, 11, 20)
+pytestmark = pytest.mark.clock(TODAY)  # due dates and overdue checks are judged on this day
 
 
 def issue_invoice(s, customer_id: int, total: str, *, due_on: date = TODAY + timedelta(days=14),
@@ -95,7 +97,7 @@ def test_oldest_invoice_first_partial_payment_and_overpayment_as_credit_for_the_
 
 def test_receipt_numbers_follow_the_format_and_leave_no_gap_after_a_rollback(db, billable):
     b = billable()
-    year = datetime.now(UTC).year
+    year = clock.now().year
     with db.session() as s, tenant_context(b.tenant):
         billing = get_setting(s, "billing")
         put_setting(s, "billing", {**billing, "receipt_format": "R{YY}/{0000}"})

@@ -38,6 +38,7 @@ from tests.conftest import ROOT
 
 D = Decimal
 NOV_1 = datetime(2026, 11, 1, 6, tzinfo=UTC)
+pytestmark = pytest.mark.clock(NOV_1)  # these runs are of November 2026: the clock is there too
 
 
 def _run(db, tenant, period: str = "2026-11", *, now: datetime = NOV_1, batch_size: int = runs.BATCH) -> BillingRun:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from dramatiq import Message, Worker
 
+from app import clock
 from app.models.billing import DunningStep
 from app.services import events, services
 from app.services.settings import put_setting
@@ -126,7 +127,7 @@ def test_each_job_runs_in_the_tenant_it_was_sent_for(db, billable, job_broker):
     worker = Worker(job_broker, worker_threads=2, worker_timeout=100)
     worker.start()
     try:
-        ticked = tick(datetime.now(UTC), db=db, redis=job_broker.client, tenants=[a.tenant, b.tenant])
+        ticked = tick(clock.now(), db=db, redis=job_broker.client, tenants=[a.tenant, b.tenant])
         assert set(ticked.tenants) == {a.tenant.code, b.tenant.code}
         job_broker.join("billing", timeout=30_000)
         job_broker.join("daily", timeout=30_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime
 
+from app import clock
 from app.services.auth import users
 from app.services.commissions import engine
 from tenants import tenant_context
@@ -54,7 +55,7 @@ def test_staff_manage_a_resellers_rules(db, client, make_tenant, staff):
     assert changed.status_code == 200, changed.get_json()
     successor = changed.get_json()
     assert successor["id"] != rule["id"] and successor["rate"] == "16.0000"
-    assert successor["effective_from"] == datetime.now(UTC).date().isoformat()
+    assert successor["effective_from"] == clock.now().date().isoformat()
     ended = client.delete(f"{base}/{successor['id']}", headers=headers).get_json()
     assert ended["deleted"] is False and ended["rule"]["effective_until"] is not None
     assert client.get(f"/console/api/resellers/NOPE_{next(_n)}/commission-rules", headers=headers).status_code == 404

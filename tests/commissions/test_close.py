@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
+from app import clock
 from app.services import catalogue, services
 from app.services.billing import payments
 from app.services.commissions import close
@@ -18,13 +19,13 @@ D = Decimal
 
 
 def close_now(db, tenant):
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     with tenant_context(tenant):
         return close.close(db, today.year, today.month)
 
 
 def now_pay(db, tenant, customer, amount):
-    return pay(db, tenant, customer, amount, at=datetime.now(UTC) - timedelta(seconds=5))
+    return pay(db, tenant, customer, amount, at=clock.now() - timedelta(seconds=5))
 
 
 def test_usage_is_the_part_of_the_payments_that_paid_usage_passed_through(db, tree):
@@ -61,7 +62,7 @@ def test_retention_bonus_once_per_customer_kept_long_enough(db, tree, make_plan)
         for tenant in branch.all:
             catalogue.authorise(s, plan.id, tenant.id)
     rule = add_rule(db, branch.c, "retention", amount="100.00", currency="USD", months=6)
-    now = datetime.now(UTC)
+    now = clock.now()
     kept = new_customer(db, branch.c)
     _active_since(db, branch.c, plan, kept, now - timedelta(days=240))
     recent = new_customer(db, branch.c)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
+from app import clock
 from app.models import AuditEvent
 from app.models.payouts import CommissionAdjustment
 from app.services.commissions import payouts
@@ -186,7 +187,7 @@ def test_a_refund_after_payment_nets_in_the_next_payout_through_the_engine(db, t
     from tests.commissions.conftest import new_customer, pay
 
     branch = tree()  # A 20 %, B 15 %, C 10 %
-    today = date.today()
+    today = clock.today()
     this_month = today.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     next_month = (this_month + timedelta(days=32)).replace(day=1)
@@ -203,7 +204,7 @@ def test_a_refund_after_payment_nets_in_the_next_payout_through_the_engine(db, t
         payouts.approve(s, paid.id, actor="ops@isp")
         payouts.mark_paid(s, paid.id, method="wire", reference="W-7", actor="ops@isp")
         billing_payments.refund(s, first, amount="500.00", reason="customer left")
-    second = pay(db, branch.c, customer, "1000.00", at=datetime.now(UTC))
+    second = pay(db, branch.c, customer, "1000.00", at=clock.now())
     with tenant_context(branch.c):
         assert reversal.reverse_payment(db, first) == 3
         engine.compute_payment(db, second)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app import clock
 from app.api.customers.schemas import CustomerSummaryOut, summary
 from app.models import Customer
 from app.services import customers as service
@@ -321,21 +322,21 @@ def test_an_unknown_service_type_is_refused(subscribers):
 
 def test_payment_status_filter(people, db):
     """Overdue, unpaid and paid read the invoices (here written as the billing service writes them)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
     from decimal import Decimal
 
     from app.models.billing import Invoice
     from app.services.billing import ledger
 
     r, c = people
-    today = date.today()
+    today = clock.today()
     with db.session() as s, tenant_context(r.acc.tenant):
         for n, (who, due, status) in enumerate([("amina", today - timedelta(days=3), "Issued"),
                                                 ("brian", today + timedelta(days=10), "Partially Paid"),
                                                 ("acme", today + timedelta(days=10), "Paid")]):
             invoice = Invoice(kind="invoice", series="INV", number=f"T-{n}", status=status,
                               customer_id=c[who].id, currency="KES", total=Decimal("100.00"),
-                              amount_paid=Decimal("0.00"), due_on=due, issued_at=datetime.now(UTC))
+                              amount_paid=Decimal("0.00"), due_on=due, issued_at=clock.now())
             s.add(invoice)
             s.flush()
             ledger.post(s, customer_id=c[who].id, kind="charge", amount=Decimal("100.00"), currency="KES",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app import clock
 from app.models.provisioning import PriceRule
 from app.services import price_rules, pricing
 from app.services.errors import Conflict, Invalid, NotFound
@@ -183,7 +184,7 @@ def test_kind_wide_rule_prices_every_plan_of_the_kind(db, make_shop, make_plan):
 def test_rules_in_effect_are_never_rewritten_future_ones_may_be(db, make_shop):
     shop = make_shop()
     past = _rule(db, shop.tenant, tariff_id=shop.plan.id, effective_from=date(2024, 1, 1))
-    future = _rule(db, shop.tenant, tariff_id=shop.plan.id, effective_from=date.today() + timedelta(days=30))
+    future = _rule(db, shop.tenant, tariff_id=shop.plan.id, effective_from=clock.today() + timedelta(days=30))
     with db.session() as s, tenant_context(shop.tenant):
         with pytest.raises(Conflict, match="in effect"):
             price_rules.update_rule(s, past, {"markup_value": D("99")})

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from app import clock
 from app.models.provisioning import Service
 from app.services import catalogue, price_rules, service_requests, services
 from app.services.errors import Conflict, Invalid
@@ -14,7 +15,7 @@ from app.services.settings import put_setting
 from tenants import tenant_context
 
 D = Decimal
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
+from app import clock
 from app.models import ActivityEvent
 from app.models.provisioning import Service
 from app.services import catalogue, events, network_credentials, price_rules, services
@@ -89,7 +90,7 @@ def test_activation_snapshots_the_price_and_later_changes_do_not_alter_it(db, ma
             D("75.00"), D("60.00"), "USD", "monthly")
     with db.session() as s, tenant_context(shop.tenant):  # the reseller reprices, from today on
         price_rules.create_rule(s, {"service_type": "internet", "tariff_id": shop.plan.id, "markup_type": "price",
-                                    "markup_value": D("99.00"), "effective_from": date.today()})
+                                    "markup_value": D("99.00"), "effective_from": clock.today()})
     with db.session() as s:  # and the master ISP raises its wholesale price
         catalogue.update_plan(s, shop.plan.id, wholesale_price=D("70.00"), setup_fee=D("10.00"))
     with db.session() as s, tenant_context(shop.tenant):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from app import clock
 from app.models import Outbox
 from app.models.usage import CoaRequest, FupState
 from app.services import services
@@ -70,7 +71,7 @@ def test_thresholds_limit_top_up_and_cycle_reset(db, store, subscriber):  # noqa
     with tenant_context(sub.tenant), db.session() as s:
         state = s.execute(select(FupState).where(FupState.service_id == sub.service_id)).scalar_one()
         next_cycle = datetime.combine(state.cycle_end + timedelta(days=1), time(12), UTC)
-        assert fup.reset_due(s, now=datetime.now(UTC)) == []  # still this cycle: the limit stays
+        assert fup.reset_due(s, now=clock.now()) == []  # still this cycle: the limit stays
         assert fup.reset_due(s, now=next_cycle) == [sub.service_id]
         assert fup.reset_due(s, now=next_cycle) == []
     assert status(db, sub) == ("Active", fup.RESET_REASON)
@@ -99,6 +100,6 @@ def test_a_service_limited_by_dunning_is_not_restored_by_the_cycle_reset(db, sto
     sub = subscriber(data_allowance_mb=100)
     with tenant_context(sub.tenant), db.session() as s:
         services.limit(s, sub.service_id, reason="unpaid invoice")
-        later = datetime.now(UTC) + timedelta(days=40)
+        later = clock.now() + timedelta(days=40)
         assert fup.reset_due(s, now=later) == []
     assert status(db, sub) == ("Limited", "unpaid invoice")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
 
+from app import clock
 from app.models.usage import RadiusSession, UsageDaily
 from app.services import usage
 from app.services.errors import Invalid
@@ -22,7 +23,7 @@ def test_usage_is_rolled_up_per_day_of_the_resellers_calendar(db, store, subscri
     with tenant_context(sub.tenant), db.session() as s:
         put_setting(s, "timezone", "Africa/Nairobi")  # UTC+3
     now = int(time.time())
-    nairobi_today = (datetime.now(UTC) + timedelta(hours=3)).date()
+    nairobi_today = (clock.now() + timedelta(hours=3)).date()
     two_days_ago = now - 2 * 86400
     assert all(store(
         acct_packet(sub.username, "d-1", START, event_timestamp=two_days_ago - 60),
@@ -76,13 +77,13 @@ def test_the_daily_job_closes_stale_sessions_and_purges_by_retention(db, store, 
 
     sub = subscriber()
     assert all(store(acct_packet(sub.username, "old-1", START), acct_packet(sub.username, "old-2", START)))
-    today = date.today()
+    today = clock.today()
     with tenant_context(sub.tenant), db.session() as s:
         put_setting(s, "radius", {"session_retention_days": 30})
         s.execute(update(RadiusSession).where(RadiusSession.acct_session_id == "old-1").values(
-            status="Closed", stopped_at=datetime.now(UTC) - timedelta(days=31)))
+            status="Closed", stopped_at=clock.now() - timedelta(days=31)))
         s.execute(update(RadiusSession).where(RadiusSession.acct_session_id == "old-2").values(
-            updated_at=datetime.now(UTC) - timedelta(hours=2)))
+            updated_at=clock.now() - timedelta(hours=2)))
         s.execute(insert(UsageDaily).values([
             {"service_id": sub.service_id, "day": today - timedelta(days=800), "upload": 1, "download": 1},
             {"service_id": sub.service_id, "day": today - timedelta(days=400), "upload": 2, "download": 2}]))
@@ -96,7 +97,7 @@ def test_the_daily_job_closes_stale_sessions_and_purges_by_retention(db, store, 
         ("old-2", "Closed", sessions.STALE)]
     with tenant_context(sub.tenant), db.session() as s:
         s.execute(update(RadiusSession).where(RadiusSession.acct_session_id == "old-2").values(
-            stopped_at=datetime.now(UTC) - timedelta(days=40)))
+            stopped_at=clock.now() - timedelta(days=40)))
         kept = s.execute(select(UsageDaily.day).where(UsageDaily.service_id == sub.service_id)).scalars().all()
     assert kept == [today - timedelta(days=400)]  # 24 months are kept
     with tenant_context(sub.tenant):

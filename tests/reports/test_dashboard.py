@@ -3,11 +3,12 @@ its own plus its descendants'; a reseller never sees a sibling's; the console se
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, text
 
+from app import clock
 from app.models.customers import CustomerStatusChange
 from app.models.reports import ReportMonth
 from app.services.billing import invoices, payments
@@ -80,14 +81,14 @@ def test_history_is_rebuilt_from_the_records(db, billable):
     """Stocks at the end of earlier months are now minus what changed since: moving a customer's
     creation and status history (and the service's) back two months moves the figures with them."""
     b = billable("1000.00")
-    back = datetime.now(UTC) - timedelta(days=62)
+    back = clock.now() - timedelta(days=62)
     with db.session() as s, tenant_context(b.tenant):
         s.execute(text("UPDATE customers SET created_at = :at WHERE id = :id"), {"at": back, "id": b.customer_id})
         s.execute(text("UPDATE customer_status_history SET at = :at WHERE customer_id = :id"),
                   {"at": back, "id": b.customer_id})
         s.execute(text("UPDATE service_status_history SET at = :at WHERE service_id = :id"),
                   {"at": back, "id": b.service_id})
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     months = Months.ending(today, dashboard.ZoneInfo("UTC"))
     with db.session() as s, tenant_context(b.tenant):
         parts = dashboard.read(s, b.tenant, months)
@@ -142,7 +143,7 @@ def test_consolidated_is_own_plus_descendants(app, db, tree):
     assert own["figures"]["mrr"]["value"] == {"KES": "8.33"} and both["figures"]["mrr"]["value"] == {"KES": "16.67"}
 
     # the same sum, read tenant by tenant through the service
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     months = Months.ending(today, dashboard.ZoneInfo("UTC"))
     parts = []
     for node in (tree.child, tree.grandchild):
@@ -209,7 +210,7 @@ def test_commission_and_credit_figures_are_the_services_own(db, billable):
     from app.services.reseller_accounts import accounts, credit
 
     b = billable("1000.00")
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     month = today.replace(day=1)
     with db.session() as s, tenant_context(b.tenant):
         for n, (amount, status) in enumerate((("80.00", "Approved"), ("12.35", "Pending"), ("-8.00", "Approved"),

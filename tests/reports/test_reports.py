@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
 from sqlalchemy import text
 
+from app import clock
 from app.services.billing import invoices, payments
 from app.services.reports import reports, scope
 from app.services.reports.periods import DateRange, add_months
@@ -53,7 +54,7 @@ def _ledger(db, tenant, condition: str) -> Decimal:
 
 
 def _run(db, tenant, name, **filters):
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     with db.session() as s:
         where = scope.of_tenant(s, tenant)
     return reports.run(db, where, name, DateRange(today.replace(day=1), today, UTC_ZONE), filters)
@@ -85,7 +86,7 @@ def test_a_range_excludes_what_is_outside_it(db, billable):
     tenant = _busy_month(db, billable)
     with db.session() as s:
         where = scope.of_tenant(s, tenant)
-    last_month = add_months(datetime.now(UTC).date(), -1)
+    last_month = add_months(clock.now().date(), -1)
     empty = reports.run(db, where, "revenue", DateRange(last_month, last_month.replace(day=28), UTC_ZONE), {})
     assert empty.rows == [] and empty.totals[0]["net"] == D("0.00")
 
@@ -132,7 +133,7 @@ def test_csv_and_xlsx_carry_exact_amounts_and_real_dates(app, db, billable):
     lines = list(csv.reader(io.StringIO(reply.get_data(as_text=True))))
     assert lines[0] == ["Reseller", "Month", "Currency", "Invoices", "Invoiced", "Credit notes", "Voided",
                         "Net revenue"]
-    this_month = datetime.now(UTC).strftime("%Y-%m")
+    this_month = clock.now().strftime("%Y-%m")
     assert lines[1] == [tenant.code, this_month, "KES", "3", "3833.33", "500.00", "333.33", "3000.00"]
     assert lines[2] == [] and lines[3] == ["Total", "", "KES", "3", "3833.33", "500.00", "333.33", "3000.00"]
 
@@ -143,7 +144,7 @@ def test_csv_and_xlsx_carry_exact_amounts_and_real_dates(app, db, billable):
     assert [c.value for c in sheet[1]] == lines[0]
     row = sheet[2]
     assert row[0].value == tenant.code
-    assert isinstance(row[1].value, datetime) and row[1].value.date() == date.today().replace(day=1) \
+    assert isinstance(row[1].value, datetime) and row[1].value.date() == clock.today().replace(day=1) \
         and row[1].number_format == "yyyy-mm"
     assert row[3].value == 3
     assert [c.value for c in row[4:]] == [3833.33, 500, 333.33, 3000]  # numbers, shown with two decimals
@@ -196,7 +197,7 @@ def test_the_dashboard_agrees_with_the_reports(db, billable):
     tenant = _busy_month(db, billable)
     with db.session() as s:
         where = scope.of_tenant(s, tenant)
-    board = dashboard.build(db, where, datetime.now(UTC).date(), UTC_ZONE)["figures"]
+    board = dashboard.build(db, where, clock.now().date(), UTC_ZONE)["figures"]
     assert board["invoiced"]["value"] == {"KES": str(_run(db, tenant, "revenue").totals[0]["net"])}
     assert board["collected"]["value"] == {"KES": str(_run(db, tenant, "collections").totals[0]["net"])}
     with db.session() as s, tenant_context(tenant):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import openpyxl
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import Outbox
 from app.models.reports import ReportMonth, ReportRun, ReportSchedule
 from app.services.billing import invoices, payments
@@ -35,7 +36,7 @@ def test_the_schedule_api(app, db, billable):
     headers = finance_headers(app, db, tenant)
     body = {"name": "Monthly revenue", "report": "revenue", "format": "xlsx", "frequency": "monthly",
             "recipients": ["boss@reseller.example", "Boss@Reseller.example"], "filters": {"currency": "kes"},
-            "next_run_on": (date.today() + timedelta(days=40)).replace(day=1).isoformat()}
+            "next_run_on": (clock.today() + timedelta(days=40)).replace(day=1).isoformat()}
     created = client.post("/reseller/api/reports/schedules", json=body, headers=headers)
     assert created.status_code == 201, created.get_json()
     row = created.get_json()
@@ -68,7 +69,7 @@ def test_a_due_report_is_emailed_once_with_its_file(app, db, billable, mail_brok
         payments.record(s, customer_id=b.customer_id, amount="400.00", method="cash")
     client = app.test_client()
     headers = finance_headers(app, db, b.tenant)
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     tomorrow = today + timedelta(days=1)
     for name, report, fmt in (("Daily collections", "collections", "csv"), ("Daily revenue", "revenue", "xlsx")):
         reply = client.post("/reseller/api/reports/schedules", headers=headers, json={

@@ -1,10 +1,11 @@
 """Staff "view as reseller": a short, read-only session on the reseller's portal; GETs work, every write is
 refused whatever its permission, every request is audited, and only staff with can_impersonate get one."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from app import clock
 from app.models import AuditEvent, StaffUser
 from app.services.auth.permissions import READ
 from tests.auth.conftest import bearer
@@ -24,7 +25,7 @@ def test_view_as_is_read_only_and_audited(app, db, staff, tree):
     assert out["tenant_code"] == tree.child.code and out["hosts"] == [tree.child.host]
     assert sorted(out["permissions"]) == sorted(READ)
     expires = datetime.fromisoformat(out["expires_at"])
-    assert timedelta(minutes=25) < expires - datetime.now(UTC) <= timedelta(minutes=30)
+    assert timedelta(minutes=25) < expires - clock.now() <= timedelta(minutes=30)
     headers = bearer(out["token"], tree.child.host)
 
     me = client.get("/reseller/auth/me", headers=headers).get_json()
