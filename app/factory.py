@@ -10,7 +10,7 @@ from app.db import Database
 from app.logging import configure_logging
 from app.state import State
 from app.web.branding import BrandedFlask
-from app.web.openapi import Api
+from app.web.openapi import SWAGGER_UI_URL, Api
 from app.web.proxy import TrustedProxies
 from tenants import registry
 
@@ -33,8 +33,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_REDOC_PATH="/docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,  # served by the app from the installed package (app/web/openapi.py)
     )
     app.extensions["backhaul"] = state
 

@@ -12,20 +12,37 @@ type and the wrong members. This `Api` declares instead, with the `Problem` sche
 
 Responses documented with another schema keep their media type: OAuth's protocol errors, for one, are
 RFC 6749 JSON because that is what OAuth clients parse.
+
+The document is browsable at `/api/docs` with Swagger UI, whose files come from the `swagger-ui-bundle-v2`
+package and are served by the app under a versioned path (`/api/docs/swagger-ui-<version>/…`, cached for
+ever): the page works on a machine without internet access, and loads nothing from a CDN. The page is
+drawn from `api/docs.html` of the theme chain and starts the viewer from a static file, not an inline
+script, so that a Content-Security-Policy without 'unsafe-inline' can cover it.
 """
 
 from __future__ import annotations
 
 import http
+from pathlib import Path
 
+import flask
 import flask_smorest
 import marshmallow as ma
+import swagger_ui_bundle
 from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
+
+from app.web.auth import requires
 
 PROBLEM = "application/problem+json"  # as app.web.errors sends it
 JSON = "application/json"
 _ERROR_SCHEMAS = frozenset({"Problem", "Error"})  # component names: ours, and flask-smorest's ErrorSchema
+
+SWAGGER_UI = Path(str(swagger_ui_bundle.swagger_ui_path))
+SWAGGER_UI_VERSION = SWAGGER_UI.name  # "swagger-ui-5.31.0": a new version is a new URL, so caching for ever is safe
+SWAGGER_UI_URL = f"/api/docs/{SWAGGER_UI_VERSION}/"  # OPENAPI_SWAGGER_UI_URL (app/factory.py)
+_SWAGGER_UI_FILES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"})
+_IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class ProblemSchema(ma.Schema):
@@ -91,3 +108,26 @@ class Api(flask_smorest.Api):
         response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+    def _register_swagger_ui_rule(self, blueprint):
+        """The viewer's page (flask-smorest's rule, our view) and the viewer's own files beside it."""
+        super()._register_swagger_ui_rule(blueprint)
+        if self.config.get("OPENAPI_SWAGGER_UI_PATH") is not None:
+            blueprint.add_url_rule("/docs/<version>/<name>", endpoint="swagger_ui_file",
+                                   view_func=self._swagger_ui_file)
+
+    @requires(public=True)
+    def _openapi_swagger_ui(self):
+        """The API reference, drawn from the theme chain's `api/docs.html` (see the module's docstring)."""
+        return flask.render_template("api/docs.html", title=self.spec.title, swagger_ui_url=self._swagger_ui_url,
+                                     spec_url=flask.url_for(f"{self._make_doc_blueprint_name()}.openapi_json"))
+
+    @requires(public=True)
+    def _swagger_ui_file(self, version: str, name: str):
+        """One of the few files the page loads, from the installed package; nothing else of the package is served."""
+        if version != SWAGGER_UI_VERSION or name not in _SWAGGER_UI_FILES:
+            flask.abort(404)
+        response = flask.send_file(SWAGGER_UI / name, max_age=31536000)
+        response.headers["Cache-Control"] = _IMMUTABLE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
