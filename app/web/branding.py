@@ -25,6 +25,7 @@ from tenants.themes import BASE_CHAIN, environments
 log = logging.getLogger(__name__)
 _FALLBACK = merge([BrandLevel("platform", "Backhaul", None, {})])
 _IMMUTABLE = "public, max-age=31536000, immutable"
+_FAVICON_MAX_AGE = 24 * 3600
 
 
 def current_brand() -> Brand:
@@ -69,6 +70,9 @@ class BrandedFlask(Flask):
 
 def _page_flavour(app: Flask):
     def configure(environment: jinja2.Environment) -> None:
+        # The theme chain first; then the templates that Flask extensions ship in their blueprints
+        # (flask-smorest's viewers), which a loader of the chain alone would lose.
+        environment.loader = jinja2.ChoiceLoader([environment.loader, app.create_global_jinja_loader()])
         base = app.create_jinja_environment()
         environment.globals.update(base.globals)
         environment.filters.update(base.filters)
@@ -126,10 +130,27 @@ def theme_static(filename: str):
 
 @requires(public=True)
 def favicon():
-    found = rendering.asset_url(current_brand(), "favicon")
-    if found is None:
+    """What browsers ask every host for: the brand's uploaded favicon (its own, or the one it inherits), else
+    the theme chain's `static/favicon.ico` (the platform's default in `themes/base`).
+
+    Served here rather than redirected, since some clients do not follow a redirect for it; cached for a day
+    and revalidated by ETag, because the brand can change it under the same address."""
+    brand = current_brand()
+    found = brand.asset("favicon")
+    if found is not None:
+        owner, stored = found
+        path = storage.asset_path(owner, stored["file"])
+        if path.is_file():
+            response = send_file(path, mimetype=stored["content_type"], max_age=_FAVICON_MAX_AGE)
+            response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            return response
+    path = (brand.themes if g.get("realm") is not None else BASE_CHAIN).static_file("favicon.ico")
+    if path is None:
         abort(404)
-    return redirect(found, code=302)
+    response = send_file(path, mimetype="image/x-icon", max_age=_FAVICON_MAX_AGE)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def init_app(app: Flask) -> None:
