@@ -1,6 +1,9 @@
 """Dashboards and reports, for a reseller (`/reseller/api/…`, permission `finance.reports`) and for the
 master ISP (`/console/api/…`, staff).
 
+Report schedules are read with `finance.reports` and managed with `finance.report_schedules`; who may
+send reports outside the team is the service's rule (app/services/reports/schedules.py).
+
 A reseller sees its own figures, or with `consolidated=true` its own plus every sub-reseller's below it
 (never its parent's or a sibling's: the scope is built from the request's tenant downwards). The console
 sees every tenant, or `tenant=CODE` with its descendants. Each tenant is read in its own schema
@@ -107,14 +110,15 @@ def list_schedules():
 
 
 @blp.route("/reports/schedules", methods=["POST"])
-@requires("finance.reports", kinds=USER)
+@requires(schedules.MANAGE, kinds=USER)
 @blp.arguments(s.ReportScheduleIn)
 @blp.response(201, s.ReportScheduleOut)
 def create_schedule(body):
     """Schedule a report: e-mailed as CSV or XLSX to the recipients daily (yesterday), weekly (the last
-    seven days) or monthly (the previous month), from `next_run_on` on."""
+    seven days) or monthly (the previous month), from `next_run_on` on. A recipient who is not an active
+    team member needs a user with `users.admin` (403 `outside-recipients` otherwise, naming them)."""
     _unrestricted()
-    return _schedule_out(schedules.create(db_session(), body, actor=g.principal.actor))
+    return _schedule_out(schedules.create(db_session(), body, by=g.principal))
 
 
 @blp.route("/reports/schedules/<int:schedule_id>")
@@ -126,21 +130,22 @@ def get_schedule(schedule_id):
 
 
 @blp.route("/reports/schedules/<int:schedule_id>", methods=["PATCH"])
-@requires("finance.reports", kinds=USER)
+@requires(schedules.MANAGE, kinds=USER)
 @blp.arguments(s.ReportSchedulePatch)
 @blp.response(200, s.ReportScheduleOut)
 def update_schedule(body, schedule_id):
-    """Change a schedule (`active: false` pauses it)."""
+    """Change a schedule (`active: false` pauses it). One that sends outside the team is changed or resumed
+    only by a user with `users.admin`; anyone who manages schedules may pause it."""
     _unrestricted()
-    return _schedule_out(schedules.update(db_session(), schedule_id, body))
+    return _schedule_out(schedules.update(db_session(), schedule_id, body, by=g.principal))
 
 
 @blp.route("/reports/schedules/<int:schedule_id>", methods=["DELETE"])
-@requires("finance.reports", kinds=USER)
+@requires(schedules.MANAGE, kinds=USER)
 @blp.response(204)
 def delete_schedule(schedule_id):
     _unrestricted()
-    schedules.delete(db_session(), schedule_id)
+    schedules.delete(db_session(), schedule_id, by=g.principal)
 
 
 # -- console -------------------------------------------------------------------------------------------

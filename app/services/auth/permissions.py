@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, str] = {
     "finance.billing": "Issue invoices and credit notes, run billing",
     "finance.payments": "Record and refund payments",
     "finance.reports": "Run and export reports",
+    "finance.report_schedules": "Schedule reports to be e-mailed",
     "support.view": "See tickets",
     "support.tickets": "Open, answer and escalate tickets",
     "users.view": "See team members and roles",
@@ -29,6 +30,8 @@ PERMISSIONS: dict[str, str] = {
     "settings.manage": "Pricing, branding and reseller settings",
 }
 
+# What may only look. A route that changes state never asks for one of these (the permission matrix test
+# checks it), so a Readonly user, a view-as session or a read-only token can never write through one.
 READ = frozenset({"customers.view", "services.view", "finance.view", "finance.reports", "support.view",
                   "users.view"})
 
@@ -37,7 +40,7 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
     "Manager": frozenset({
         "customers.view", "customers.create", "customers.edit",
         "services.view", "services.provision", "services.modify", "services.suspend",
-        "finance.view", "finance.billing", "finance.payments", "finance.reports",
+        "finance.view", "finance.billing", "finance.payments", "finance.reports", "finance.report_schedules",
         "support.view", "support.tickets", "users.view",
     }),
     "User": frozenset({

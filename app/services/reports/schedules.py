@@ -9,6 +9,15 @@ NOTHING) in the same transaction as the outbox e-mails, their attachments and th
 so a second run of the same day finds the row and sends nothing, and a crash before the commit leaves
 nothing behind to be half-sent. A run that was missed (the worker down for days) sends once, for the
 day it runs, and moves the schedule past it: no burst of stale reports.
+
+Who may schedule: the principal is passed in, so every door (API, portal, CLI) meets the same rule.
+Managing schedules is `finance.report_schedules`, apart from `finance.reports` (reading a report),
+because a schedule sends the reseller's figures out by e-mail, every day, long after the session that
+made it. A schedule that sends to an address which is not an active team member's e-mail (of this
+reseller: a user of another tenant is nobody here) is saved only by a holder of `users.admin`: letting
+someone outside the team receive the figures is the same decision as letting them in the team, and that
+is the permission that makes it (`settings.manage` is pricing and branding, not who sees what). Anyone
+who manages schedules may still pause or delete such a schedule: sending less never needs an Admin.
 """
 
 from __future__ import annotations
@@ -17,15 +26,17 @@ import logging
 from datetime import date, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.models import User
 from app.models.base import utcnow
 from app.models.reports import FREQUENCIES, REPORT_FORMATS, ReportRun, ReportSchedule
+from app.services.auth.principal import Principal
 from app.services.billing.invoices import local_today, zone_of
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Invalid, NotFound, ServiceError
 from app.services.notifications import queue_email
 from app.services.reports import export, reports, scope
 from app.services.reports.periods import DateRange, add_months, month_start
@@ -35,6 +46,20 @@ log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 20
 FIELDS = ("name", "report", "filters", "format", "frequency", "recipients", "next_run_on", "active")
+MANAGE = "finance.report_schedules"
+OUTSIDE = "users.admin"
+
+
+class NotAllowed(ServiceError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class OutsideRecipients(ServiceError):
+    status = 403
+    slug = "outside-recipients"
+    title = "Recipients outside the team"
 
 
 def period_for(frequency: str, run_on: date) -> tuple[date, date]:
@@ -112,6 +137,34 @@ def _clean(values: dict, current: ReportSchedule | None, today: date) -> dict:
             "next_run_on": next_run_on, "active": bool(merged.get("active", True))}
 
 
+# -- who may ---------------------------------------------------------------------------------------
+def _may_manage(by: Principal) -> None:
+    if by.read_only or not by.can(MANAGE):
+        raise NotAllowed(f"scheduling reports needs the '{MANAGE}' permission")
+
+
+def outside_team(session: Session, addresses: list[str]) -> list[str]:
+    """The addresses (already lower-cased) that are no active team member's e-mail, in their order."""
+    team = set(session.execute(select(func.lower(User.email)).where(
+        User.is_active, func.lower(User.email).in_(addresses))).scalars()) if addresses else set()
+    return [a for a in addresses if a not in team]
+
+
+def _may_send_to(session: Session, by: Principal, cleaned: dict, current: ReportSchedule | None) -> None:
+    if by.can(OUTSIDE):
+        return
+    outside = outside_team(session, cleaned["recipients"])
+    if not outside:
+        return
+    kept = set(current.recipients) if current is not None else set()
+    if not cleaned["active"] and set(outside) <= kept:
+        return  # pausing (or tidying a paused schedule) sends nothing and adds no one
+    raise OutsideRecipients(
+        f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not the e-mail of an active team member; "
+        f"only a user with the '{OUTSIDE}' permission (an Admin) may send reports outside the team",
+        outside=outside, permission=OUTSIDE)
+
+
 # -- CRUD ------------------------------------------------------------------------------------------
 def get(session: Session, schedule_id: int) -> ReportSchedule:
     row = session.get(ReportSchedule, schedule_id) if 0 < schedule_id < 2**63 else None
@@ -124,22 +177,29 @@ def list_all(session: Session) -> list[ReportSchedule]:
     return list(session.execute(select(ReportSchedule).order_by(ReportSchedule.id)).scalars())
 
 
-def create(session: Session, values: dict, *, actor: str) -> ReportSchedule:
-    row = ReportSchedule(**_clean(values, None, local_today(session)), created_by=actor)
+def create(session: Session, values: dict, *, by: Principal) -> ReportSchedule:
+    _may_manage(by)
+    cleaned = _clean(values, None, local_today(session))
+    _may_send_to(session, by, cleaned, None)
+    row = ReportSchedule(**cleaned, created_by=by.actor)
     session.add(row)
     session.flush()
     return row
 
 
-def update(session: Session, schedule_id: int, values: dict) -> ReportSchedule:
+def update(session: Session, schedule_id: int, values: dict, *, by: Principal) -> ReportSchedule:
+    _may_manage(by)
     row = get(session, schedule_id)
-    for key, value in _clean(values, row, local_today(session)).items():
+    cleaned = _clean(values, row, local_today(session))
+    _may_send_to(session, by, cleaned, row)
+    for key, value in cleaned.items():
         setattr(row, key, value)
     session.flush()
     return row
 
 
-def delete(session: Session, schedule_id: int) -> None:
+def delete(session: Session, schedule_id: int, *, by: Principal) -> None:
+    _may_manage(by)
     session.delete(get(session, schedule_id))
     session.flush()
 
