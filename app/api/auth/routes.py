@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.api.auth import schemas as s
 from app.models.base import utcnow
-from app.services.auth import accounts, login, reset, sessions, totp
+from app.services.auth import accounts, links, login, reset, sessions, totp
 from app.services.auth.principal import Principal
 from app.services.auth.realms import CUSTOMER, STAFF, USER, Realm
 from app.services.auth.sessions import RequestMeta
@@ -206,7 +206,9 @@ def build(realm: Realm, prefix: str, login_schema, identifier: str, title: str) 
             _place(realm, body.get("reseller_code"))
         except (login.InvalidCredentials, NotFound):
             return {"message": "if the account exists, a reset link is on its way"}
-        reset.request_reset(db_session(), realm, body["identifier"], f"{request.host_url.rstrip('/')}{prefix}/reset")
+        # the link opens the reset page of this kind of account on the host its e-mails belong to
+        reset_url = links.page_url(db_session(), realm, "password/reset", default_base=request.host_url)
+        reset.request_reset(db_session(), realm, body["identifier"], reset_url)
         return {"message": "if the account exists, a reset link is on its way"}
 
     @blp.route("/password-reset/confirm", methods=["POST"])

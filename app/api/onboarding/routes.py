@@ -10,6 +10,8 @@ from app.api.customers.schemas import PAYMENT_METHODS, CustomerIn
 from app.api.services.routes import service_out
 from app.api.services.schemas import ServiceActivatedOut
 from app.services import onboarding
+from app.services.auth import links
+from app.services.auth.realms import CUSTOMER
 from app.web import db_session
 from app.web.auth import Forbidden, requires
 
@@ -64,6 +66,12 @@ class OnboardingOut(Schema):
     welcome_email_queued = fields.Boolean(required=True)
 
 
+def _portal_url() -> str:
+    """Where the welcome e-mail sends the customer: their sign-in page on the reseller's primary host, even
+    when the reseller onboards them through the console host (whose front page is the master ISP's)."""
+    return links.page_url(db_session(), CUSTOMER, "login", default_base=request.host_url)
+
+
 @blp.route("", methods=["POST"])
 @requires("customers.create", kinds=("user",))
 @blp.arguments(OnboardingIn)
@@ -76,7 +84,7 @@ def onboard(body):
     access = body["access"]
     done = onboarding.onboard(db_session(), basic=body["customer"], services=body["services"],
                               billing=body["billing"], access=access, actor=g.principal,
-                              portal_url=request.host_url)
+                              portal_url=_portal_url())
     customer = done.customer
     return {"customer": {"id": customer.id, "portal_id": customer.portal_id, "name": customer.display_name,
                          "status": customer.status},

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
-from app.services.auth import accounts, lockout, passwords, sessions, totp
+from app.services.auth import accounts, links, lockout, passwords, sessions, totp
 from app.services.auth.crypto import digest
 from app.services.auth.realms import USER, Realm
 from app.services.auth.sessions import RequestMeta
@@ -179,7 +179,9 @@ def _notify(session, realm, account, template: str, meta: RequestMeta) -> None:
         return
     from app.services.notifications.outbox import queue_email
 
-    queue_email(session, to=to, template=template, context={
-        "name": accounts.display_name(session, realm, account), "ip": meta.ip or "unknown",
-        "user_agent": meta.user_agent or "unknown", "at": utcnow().isoformat(),
-    })
+    context = {"name": accounts.display_name(session, realm, account), "ip": meta.ip or "unknown",
+               "user_agent": meta.user_agent or "unknown", "at": utcnow().isoformat()}
+    reset_url = links.page_url(session, realm, "password/forgot")  # "reset your password" opens this page
+    if reset_url:
+        context["reset_url"] = reset_url
+    queue_email(session, to=to, template=template, context=context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -42,6 +42,17 @@ def request_reset(session: Session, realm: Realm, identifier: str, reset_url: st
         "name": accounts.display_name(session, realm, account),
         "reset_url": f"{reset_url}?token={token}", "valid_minutes": int(VALID_FOR.total_seconds() // 60),
     })
+
+
+def is_live(session: Session, realm: Realm, token: str) -> bool:
+    """Whether a reset link can still be used (unused, not expired): so that the page it opens can say at
+    once that a new link is needed, before anyone types a new password twice for nothing."""
+    model = realm.reset_token
+    found = session.execute(
+        select(model.principal_id).where(model.token_hash == digest(token or ""), model.principal_kind == realm.kind,
+                                         model.used_at.is_(None), model.expires_at > utcnow())
+    ).first()
+    return found is not None
 
 
 def confirm_reset(session: Session, realm: Realm, token: str, new_password: str) -> object:
