@@ -1,8 +1,9 @@
-"""Server-rendered pages. The portals grow here; for now, each host's front page and the sign-in page,
-both in the host's brand (app/web/branding.py)."""
+"""Server-rendered pages: each host's front page, here; the portals' pages (sign-in, password, the signed-in
+landing pages) in app/portals, registered with them. All are drawn in the host's brand (app/web/branding.py)."""
 
-from flask import Flask, abort, g, render_template
+from flask import Flask, g, render_template
 
+from app import portals
 from app.web import state
 from app.web.auth import requires
 
@@ -14,13 +15,6 @@ def index():
     return render_template("portal/index.html", tenant=g.tenant)
 
 
-@requires(public=True)
-def login_page():
-    if g.realm != "tenant":
-        abort(404)
-    return render_template("portal/login.html", tenant=g.tenant)
-
-
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "index", index)
-    app.add_url_rule("/login", "login_page", login_page)
+    portals.init_app(app)
