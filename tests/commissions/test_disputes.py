@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app import clock
 from app.models import AuditEvent
 from app.models.commissions import CommissionLine
 from app.models.payouts import CommissionAdjustment
@@ -164,7 +163,7 @@ def test_the_dispute_flow_through_the_api_with_an_attachment(app, db, statement)
     reseller = sign_in(client, who.host, who.admin)
     # the window is measured from now: a statement issued now is open to disputes
     with db.session() as s, tenant_context(who.tenant):
-        s.get(type(payout), payout.id).dispute_window_ends_at = clock.now().replace(year=2100)
+        s.get(type(payout), payout.id).dispute_window_ends_at = datetime(2100, 1, 1, tzinfo=UTC)
     reply = client.post("/reseller/api/commissions/disputes", headers=reseller,
                         json={"line_ids": [first], "message": "Customer 7 pays 1,200.00, not 1,000.00"})
     assert reply.status_code == 201, reply.get_json()

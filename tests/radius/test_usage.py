@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -22,7 +21,7 @@ def test_usage_is_rolled_up_per_day_of_the_resellers_calendar(db, store, subscri
     sub = subscriber()
     with tenant_context(sub.tenant), db.session() as s:
         put_setting(s, "timezone", "Africa/Nairobi")  # UTC+3
-    now = int(time.time())
+    now = int(clock.now().timestamp())
     nairobi_today = (clock.now() + timedelta(hours=3)).date()
     two_days_ago = now - 2 * 86400
     assert all(store(
@@ -48,7 +47,7 @@ def test_a_daily_usage_query_is_bounded_and_ordered(db, subscriber):  # noqa: F8
 
 def test_stale_sessions_are_closed_and_reopened_by_a_late_interim(db, store, subscriber):  # noqa: F811
     sub = subscriber()
-    long_ago = int(time.time()) - 3 * 3600
+    long_ago = int(clock.now().timestamp()) - 3 * 3600
     assert all(store(acct_packet(sub.username, "stale-1", START, event_timestamp=long_ago),
                      acct_packet(sub.username, "fresh-1", START)))
     with tenant_context(sub.tenant), db.session() as s:
