@@ -24,8 +24,7 @@ class _FormSessions(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     from app.portals import home, signin
 
-    app.config.setdefault("SESSION_COOKIE_NAME", "bh_forms")
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.update(SESSION_COOKIE_NAME="bh_forms", SESSION_COOKIE_SAMESITE="Lax")
     app.session_interface = _FormSessions()
     signin.init_app(app)
     home.init_app(app)

@@ -29,6 +29,8 @@ def test_a_customer_signs_in_through_the_form_and_out_again(client, accounts):
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200 and '<form method="post">' in html and no_inline_script(html)
     assert 'href="/password/forgot"' in html and 'href="/reseller/login"' in html
+    form_cookie = shown.headers["Set-Cookie"]  # holds the form's CSRF secret: never readable by a script
+    assert form_cookie.startswith("bh_forms=") and "HttpOnly" in form_cookie and "SameSite=Lax" in form_cookie
     done = submit(client, "/login", acc.host, identifier=acc.portal_id, password=PASSWORD)
     assert done.status_code == 302 and done.headers["Location"] == "/portal"
     assert _me(client, acc.host, "/portal").get_json()["id"] == acc.customer_id  # the API's own cookie
