@@ -94,9 +94,12 @@ class UsageDaily(TenantBase):
 
 
 class FupState(TenantBase):
-    """A service's fair use in one billing cycle: which thresholds (percent of the plan's allowance) have
-    been announced, how much beyond the allowance was drawn from data buckets (top-ups), and whether this
-    cycle's FUP limited the service. One row per service and cycle: a new cycle starts clean."""
+    """A service's fair use in one billing cycle: how much of the cycle's usage has been drawn from its
+    data buckets already (`applied_octets`, so each octet is drawn once however often accounting repeats
+    itself), how much of that came from buckets other than the plan's (`drawn_mb`: promotions, top-ups,
+    add-ons, emergency credit) and how much found no bucket at all (`uncovered_mb`), which thresholds
+    (percent of the plan's allowance) have been announced, and whether this cycle's FUP limited the
+    service. One row per service and cycle: a new cycle starts clean."""
 
     __tablename__ = "fup_state"
     __table_args__ = (UniqueConstraint("service_id", "cycle_start"),)
@@ -108,7 +111,9 @@ class FupState(TenantBase):
     allowance_mb: Mapped[int | None]
     used_octets: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     crossed: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), default=list, server_default="{}")
+    applied_octets: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     drawn_mb: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal("0"), server_default="0")
+    uncovered_mb: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal("0"), server_default="0")
     limited_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 

@@ -14,6 +14,7 @@ from app.models.provisioning import Service
 from app.services import services
 from app.services.billing import buckets, topups
 from app.services.errors import NotFound
+from app.services.usage import allowance
 from app.web import db_session
 from app.web.auth import requires
 
@@ -46,7 +47,8 @@ def _reference(given: str | None, prefix: str) -> str | None:
 @blp.response(201, s.TopUpPurchaseOut)
 @blp.doc(**KEYED)
 def buy(body, service_id):
-    """Buy a data, voice, SMS or money top-up, or an add-on, for a service: the bucket is there at once,
+    """Buy a data, voice, SMS or money top-up, an add-on or a promotion (`source`; a bonus is free with
+    `price` 0, and is drawn before top-ups) for a service: the bucket is there at once,
     the price invoiced (and paid, with a payment method) or drawn from the prepaid balance (`wallet`).
     A data top-up lifts a fair-usage limit at once (not a limit for an unpaid invoice); emergency credit
     of the same kind is repaid from it first."""
@@ -88,7 +90,8 @@ def balances(service_id):
 @blp.arguments(s.UsageBucketArgs, location="query")
 @blp.response(200, s.UsageBucketOut(many=True))
 def list_buckets(args, service_id):
-    """The service's buckets in draw order (lowest weight, then soonest expiry); with `include_spent`
-    also the spent, expired and not yet started ones."""
-    return buckets.of_service(db_session(), _service(service_id).id, kind=args["kind"],
-                              include_spent=args["include_spent"])
+    """The service's buckets in draw order (lowest weight, then soonest expiry), the plan's allowance of
+    this cycle among them; with `include_spent` also the spent, expired and not yet started ones."""
+    service = _service(service_id)
+    allowance.ensure_current(db_session(), service.id)
+    return buckets.of_service(db_session(), service.id, kind=args["kind"], include_spent=args["include_spent"])

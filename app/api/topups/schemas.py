@@ -27,11 +27,13 @@ class TopUpIn(Schema):
     pay_with = fields.String(load_default="account", validate=validate.OneOf(PAY_WITH), metadata={
         "description": "account: an invoice owed like any other; cash, mpesa, card, bank_transfer: the invoice "
                        "and the payment received; wallet: from the service's prepaid balance"})
-    source = fields.String(load_default="topup", validate=validate.OneOf(SOURCES))
+    source = fields.String(load_default="topup", validate=validate.OneOf(SOURCES), metadata={
+        "description": "promotion: a bonus, drawn first (weight 10); topup and addon: drawn next (20)"})
     validity_days = fields.Integer(strict=True, load_default=None, allow_none=True,
                                    validate=validate.Range(min=1, max=3650))
     weight = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0, max=1000),
-                            metadata={"description": "lower is drawn first; default 20 (top-ups and add-ons)"})
+                            metadata={"description": "lower is drawn first; default 10 for promotions, 20 for "
+                                                     "top-ups and add-ons (the plan's allowance is 30)"})
     name = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
     reference = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
                      metadata={"description": "your order id: the same reference again returns the first purchase"})

@@ -1,6 +1,6 @@
-"""Usage monitoring: a service's daily usage and current cycle, its RADIUS sessions and CoA history, the
-customer's own usage alerts, an operator's Disconnect, and the reseller's RADIUS policy; and the same
-usage and alerts for a signed-in customer on the portal.
+"""Usage monitoring: a service's daily usage and current cycle (with the buckets it draws on), its RADIUS
+sessions and CoA history, the customer's own usage alerts, an operator's Disconnect, and the reseller's
+RADIUS policy; and the same usage and alerts for a signed-in customer on the portal.
 
 A user limited to some customers sees only their services (404 otherwise, as if absent); a customer
 sees only their own (404 otherwise).

@@ -11,6 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.api.catalogue.fields import INTEGER, Text
 from app.models.usage import COA_KINDS, COA_STATUSES, SESSION_STATUSES
+from app.services.billing.buckets import KINDS as BUCKET_KINDS
+from app.services.billing.buckets import SOURCES as BUCKET_SOURCES
 from app.services.usage.views import GROUPS
 
 MAX_THRESHOLDS = 5
@@ -53,6 +55,23 @@ class TotalsOut(Schema):
     total_mb = Decimal3(required=True)
 
 
+class CycleBucketOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"enum": list(BUCKET_KINDS)})
+    source = fields.String(required=True, metadata={"enum": list(BUCKET_SOURCES),
+                                                    "description": "plan: the plan's allowance for this cycle"})
+    weight = fields.Integer(required=True, metadata={"description": "lower is drawn first: 10 promotions, 20 "
+                                                                    "top-ups and add-ons, 30 the plan, 40 emergency"})
+    unit = fields.String(allow_none=True, required=True, metadata={"description": "MB, minutes, messages; "
+                                                                                  "null: money"})
+    size = Decimal3(required=True)
+    used = Decimal3(required=True)
+    remaining = Decimal3(required=True)
+    starts_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(allow_none=True, required=True, metadata={"description": "null: no expiry"})
+    usable = fields.Boolean(required=True, metadata={"description": "false: used up or expired"})
+
+
 class CycleOut(Schema):
     start = fields.Date(required=True)
     end = fields.Date(required=True)
@@ -60,12 +79,22 @@ class CycleOut(Schema):
     used_octets = fields.Integer(required=True)
     used_mb = Decimal3(required=True)
     allowance_mb = fields.Integer(allow_none=True, required=True, metadata={"description": "null: unlimited"})
-    remaining_mb = Decimal3(allow_none=True, required=True)
-    percent = Decimal3(allow_none=True, required=True, metadata={"example": "42.5",
-                                                                 "description": "of the allowance, 1 decimal"})
-    topup_drawn_mb = Decimal3(required=True, metadata={"description": "beyond the allowance, drawn from top-ups"})
+    remaining_mb = Decimal3(allow_none=True, required=True,
+                            metadata={"description": "what every usable data bucket holds (null: unlimited)"})
+    percent = Decimal3(allow_none=True, required=True, metadata={
+        "example": "42.5", "description": "of the plan's allowance, 1 decimal: the usage that reached it (drawn "
+                                          "from the plan's bucket, or from none), since promotions and top-ups "
+                                          "are drawn first"})
+    topup_drawn_mb = Decimal3(required=True, metadata={"description": "drawn this cycle from buckets other than "
+                                                                      "the plan's: promotions, top-ups, add-ons, "
+                                                                      "emergency credit"})
+    uncovered_mb = Decimal3(required=True, metadata={"description": "used this cycle when every data bucket was "
+                                                                    "empty (at the reduced speed)"})
     thresholds_crossed = fields.List(fields.Integer(), required=True)
     state = fields.String(required=True, metadata={"enum": ["unlimited", "ok", "warning", "exceeded", "limited"]})
+    buckets = fields.List(fields.Nested(CycleBucketOut), required=True, metadata={
+        "description": "the buckets of this cycle, every kind, in draw order: usable now, or begun or expired "
+                       "during the cycle"})
 
 
 class UsageOut(Schema):
@@ -209,3 +238,4 @@ class PolicyOut(Schema):
     payment_page_address_list = fields.String(allow_none=True, required=True)
     payment_page_pool = fields.String(allow_none=True, required=True)
     payment_page_rate_kbps = fields.Nested(RateOut, required=True)
+

@@ -1,15 +1,18 @@
 """Usage buckets: the allowances a service draws on, and the one way to draw on them.
 
 A bucket holds an amount of one kind — `data` (MB), `voice` (minutes), `sms` (messages) or `money` (the
-service's currency) — from its plan, a top-up, an add-on or emergency credit, usable from `starts_at`
-until `expires_at` (none: no expiry). "Top-Up" in the customer journey (003) says which goes first:
+service's currency) — from its plan, a promotion, a top-up, an add-on or emergency credit, usable from
+`starts_at` until `expires_at` (none: no expiry). "Bucket Priority" in the self-care journey (003) says
+which goes first:
 
     weight 10 consumed first (promotional, bonus), 20 second (top-ups), 30 last (the plan's allowance)
 
 so `consume` draws the lowest weight first, then the bucket that expires soonest (so that nothing is
 left to expire that could have been used), then the oldest; expired buckets and those not started yet
 are skipped. Emergency credit has weight 40: it is the last resort, used only when everything the
-customer paid for is gone (topups.py has its rules).
+customer paid for is gone (topups.py has its rules). The plan's allowance is a bucket like the others,
+one per service, kind and billing cycle, made by app/services/usage/allowance.py; usage of every kind is
+drawn through `consume` (fair use for data, usage records for voice and SMS).
 
 Why row locks and not arithmetic in one UPDATE: a draw may span several buckets, and two draws at once
 (RADIUS accounting for two sessions of one service, a wallet purchase) must not both take the same
@@ -35,7 +38,7 @@ from app.services.errors import Conflict, Invalid
 from app.services.money import to_decimal
 
 KINDS = ("data", "voice", "sms", "money")
-SOURCES = ("plan", "topup", "addon", "emergency")
+SOURCES = ("plan", "promotion", "topup", "addon", "emergency")
 UNITS = {"data": "MB", "voice": "minutes", "sms": "messages", "money": None}
 WEIGHTS = {"promotion": 10, "topup": 20, "addon": 20, "plan": 30, "emergency": 40}
 PLACES = Decimal("0.001")
@@ -96,6 +99,8 @@ class Draw:
     kind: str
     asked: Decimal
     taken: list[tuple[int, Decimal]] = field(default_factory=list)  # (bucket id, amount), in draw order
+    from_plan: Decimal = ZERO  # the part of `drawn` that came from the plan's allowance
+    left: Decimal = ZERO  # what the usable buckets of the kind still hold after the draw
 
     @property
     def drawn(self) -> Decimal:
@@ -125,7 +130,7 @@ def consume(session: Session, service_id: int, kind: str, amount, *, now: dateti
         unit = UNITS[kind] or "of prepaid balance"
         raise Conflict(f"not enough {kind}: {available} {unit} left, {amount} needed", available=str(available),
                        needed=str(amount))
-    draw = Draw(kind=kind, asked=amount)
+    draw = Draw(kind=kind, asked=amount, left=available)
     left = amount
     for bucket in buckets:
         if left <= ZERO:
@@ -133,7 +138,10 @@ def consume(session: Session, service_id: int, kind: str, amount, *, now: dateti
         take = min(bucket.remaining, left)
         bucket.remaining -= take
         left -= take
+        draw.left -= take
         draw.taken.append((bucket.id, take))
+        if bucket.source == "plan":
+            draw.from_plan += take
     session.flush()
     return draw
 

@@ -1,8 +1,10 @@
 """Top-ups, add-ons and emergency credit: buying allowance for a service ("Top-Up / Recharge" and
 "Service Add-Ons" in 003; "Credit Management" in 000).
 
-What a purchase is. A top-up (data MB, voice minutes, SMS, or money) or an add-on buys one usage bucket
-(buckets.py) for one service, with its weight and expiry. It is paid one of three ways (`pay_with`):
+What a purchase is. A top-up (data MB, voice minutes, SMS, or money), an add-on or a promotion buys one
+usage bucket (buckets.py) for one service, with its weight and expiry: a promotion (a bonus, usually
+free) is drawn first (weight 10), top-ups and add-ons next (20), the plan's own allowance last (30, the
+bucket usage/allowance.py makes each cycle). It is paid one of three ways (`pay_with`):
 
 - `account`: an invoice for the price is issued at once (invoices.py: numbered, posted, the customer's
   credit spent on it) and is owed like any other — and dunned if it is not paid;
@@ -35,8 +37,8 @@ emergency credit is granted. In the emergency bucket, `total − remaining` is w
 withdraws the unused part from both, and each repayment takes its amount off `total`, so a fully repaid
 emergency credit ends with total = remaining = 0 (what was granted and repaid is in the activity log).
 
-Fair usage. A data top-up (or emergency data) on a service that is Limited because its allowance ran out
-lifts the limit at once (`services.restore`). Only such a limit: its reason starts with "FUP" (or "fair
+Fair usage. A data top-up or promotion (or emergency data) on a service that is Limited because its data
+ran out lifts the limit at once (`services.restore`). Only such a limit: its reason starts with "FUP" (or "fair
 usage", "usage" — the usage module limits with `FUP_REASON`), and dunning does not hold the service. A
 service limited for an unpaid invoice is restored by paying it, not by buying data.
 """
@@ -61,10 +63,11 @@ from app.services.billing.buckets import balances, consume  # noqa: F401  (the m
 from app.services.errors import Conflict, Invalid
 from app.services.money import money
 from app.services.settings import get_setting
+from app.services.usage import allowance
 
 FUP_REASON = "FUP: allowance used up"
 FUP_PREFIXES = ("fup", "fair usage", "usage")
-SOURCES = ("topup", "addon")
+SOURCES = ("promotion", "topup", "addon")
 PAY_WITH = ("account", "wallet", *(m for m in PAYMENT_METHODS if m != "wallet"))
 OPEN_SERVICE = ("Active", "Limited", "Suspended")
 ZERO = Decimal("0")
@@ -275,9 +278,11 @@ def lift_fair_usage_limit(session: Session, service: Service, principal: Princip
 
 
 def service_balances(session: Session, service_id: int, *, now: datetime | None = None) -> dict:
-    """Per kind what is left, the buckets themselves, and emergency credit outstanding."""
+    """Per kind what is left, the buckets themselves (the plan's allowance of this cycle among them), and
+    emergency credit outstanding."""
     now = now or utcnow()
     services.get(session, service_id)
+    allowance.ensure_current(session, service_id, now=now)
     return {"service_id": service_id, "balances": list(balances(session, service_id, now=now).values()),
             "buckets": buckets.of_service(session, service_id, now=now),
             "emergency": outstanding_emergency(session, service_id, now=now)}

@@ -1,9 +1,11 @@
 """What the API shows of a service's usage: daily figures with totals, the current billing cycle against
 the plan's allowance, accounting sessions, and the CoA/Disconnect history; and an operator's Disconnect.
 
-Read-only over the tables the RADIUS service writes (the accounting store, fup.py, radius/coa.py): nothing
-here recomputes usage, so what a customer sees is what fair use and billing count. Octets are exact
-integers; megabytes (2^20 octets, as allowances count them) are decimals rounded half-up.
+Read over the tables the RADIUS service writes (the accounting store, fup.py, radius/coa.py): nothing here
+recomputes usage, so what a customer sees is what fair use and billing count. The one write: the current
+cycle's plan buckets are made when the cycle is shown before any usage made them (allowance.py), so the
+plan's allowance is always in the list. Octets are exact integers; megabytes (2^20 octets, as allowances
+count them) are decimals rounded half-up.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from app.models.base import utcnow
 from app.models.catalogue import Plan
 from app.models.provisioning import Service
 from app.models.usage import CoaRequest, FupState, RadiusSession
-from app.services.billing import cycles, invoices, topups
+from app.services.billing import buckets, cycles, invoices, topups
 from app.services.errors import Conflict
-from app.services.usage import rollup, thresholds
-from app.services.usage.fup import OCTETS_PER_MB
+from app.services.usage import allowance, rollup, thresholds
+from app.services.usage import fup as fup_rule
+from app.services.usage.allowance import OCTETS_PER_MB
 
 MB_PLACES = Decimal("0.001")
+ZERO = Decimal("0")
 PERCENT_PLACES = Decimal("0.1")
 WARNING_PERCENT = 75
 PORTAL_DAYS = 30
@@ -48,39 +52,66 @@ def local_today(session: Session, now: datetime | None = None) -> date:
 
 
 def cycle(session: Session, service: Service, *, now: datetime | None = None) -> dict | None:
-    """The billing cycle `now` falls in, with the usage in it against the plan's allowance; None for a
-    service never activated (it has no cycle yet).
+    """The billing cycle `now` falls in, with the usage in it against the plan's allowance and the
+    buckets it is drawn from; None for a service never activated (it has no cycle yet).
 
-    `state`: `unlimited` (no allowance), `ok`, `warning` (75 % or more), `exceeded` (100 % or more, still
-    at full speed: a top-up is being drawn), `limited` (Limited by fair use until a top-up or `resets_on`)."""
+    `percent` is of the plan's allowance, counting only the usage that reached it (fup.py: promotions and
+    top-ups are drawn first); `remaining_mb` is what every usable data bucket still holds. `state`:
+    `unlimited` (no allowance), `ok`, `warning` (75 % or more), `exceeded` (100 % or more, still at full
+    speed: emergency credit or another bucket drawn after the plan's is being used), `limited` (Limited by
+    fair use until a top-up or `resets_on`)."""
     if service.activated_at is None:
         return None
+    now = now or utcnow()
     zone = invoices.zone_of(session)
-    today = invoices.local_date(now or utcnow(), zone)
+    today = invoices.local_date(now, zone)
     billing_day = session.execute(text("SELECT billing_day FROM customers WHERE id = :id"),
                                   {"id": service.customer_id}).scalar_one_or_none()
     anchor = cycles.anchor(invoices.local_date(service.activated_at, zone), billing_day)
     period = cycles.cycle_containing(today, anchor, cycles.cycle_months(service.billing_period))
+    allowance.ensure_current(session, service.id, now=now)
     used = rollup.cycle_usage(session, [service.id], period.start, period.end).get(service.id, 0)
-    allowance = session.execute(select(Plan.data_allowance_mb).where(Plan.id == service.plan_id)).scalar()
+    plan_mb = session.execute(select(Plan.data_allowance_mb).where(Plan.id == service.plan_id)).scalar()
     fup = session.execute(select(FupState).where(FupState.service_id == service.id,
                                                  FupState.cycle_start == period.start)).scalar_one_or_none()
+    found = cycle_buckets(session, service.id, period, zone, now)
     out = {"start": period.start, "end": period.end, "resets_on": period.end + timedelta(days=1),
-           "used_octets": used, "used_mb": mb(used), "allowance_mb": allowance, "remaining_mb": None,
-           "percent": None, "topup_drawn_mb": fup.drawn_mb if fup else Decimal("0"),
-           "thresholds_crossed": sorted(fup.crossed or []) if fup else [], "state": "unlimited"}
-    if allowance:
-        allowance_octets = allowance * OCTETS_PER_MB
-        percent = (Decimal(used * 100) / allowance_octets).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
-        out.update(percent=percent, remaining_mb=max(Decimal(allowance) - mb(used), Decimal("0")).quantize(MB_PLACES))
+           "used_octets": used, "used_mb": mb(used), "allowance_mb": plan_mb, "remaining_mb": None,
+           "percent": None, "topup_drawn_mb": fup.drawn_mb if fup else ZERO,
+           "uncovered_mb": fup.uncovered_mb if fup else ZERO,
+           "thresholds_crossed": sorted(fup.crossed or []) if fup else [], "state": "unlimited", "buckets": found}
+    if plan_mb is not None:
+        percent = fup_rule.percent_of(fup_rule.plan_share(fup) if fup else ZERO, plan_mb)
+        remaining = sum((b["remaining"] for b in found if b["kind"] == "data" and b["usable"]), ZERO)
+        out.update(percent=percent, remaining_mb=remaining.quantize(MB_PLACES))
         if topups.limited_by_usage(session, service):
             out["state"] = "limited"
-        elif used >= allowance_octets:
+        elif percent is not None and percent >= 100:
             out["state"] = "exceeded"
-        elif used * 100 >= allowance_octets * WARNING_PERCENT:
+        elif percent is not None and percent >= WARNING_PERCENT:
             out["state"] = "warning"
         else:
             out["state"] = "ok"
+    return out
+
+
+def cycle_buckets(session: Session, service_id: int, period: cycles.Period, zone, now: datetime) -> list[dict]:
+    """The service's buckets that count in this cycle, every kind, in draw order: those usable now, and
+    those that began or ran out (expired) during the cycle so far. Closed emergency credit (nothing
+    granted left) is left out."""
+    begins, ends = allowance.window(period, zone)
+    out = []
+    for bucket in buckets.of_service(session, service_id, include_spent=True, now=now):
+        usable = bucket.remaining > 0 and bucket.starts_at <= now and (
+            bucket.expires_at is None or bucket.expires_at > now)
+        began = begins <= bucket.starts_at <= now
+        ran_out = bucket.expires_at is not None and begins < bucket.expires_at <= min(ends, now)
+        if bucket.total <= 0 or not (usable or began or ran_out):
+            continue
+        out.append({"id": bucket.id, "kind": bucket.kind, "source": bucket.source, "weight": bucket.weight,
+                    "unit": buckets.UNITS[bucket.kind], "size": bucket.total, "used": bucket.total - bucket.remaining,
+                    "remaining": bucket.remaining, "starts_at": bucket.starts_at, "expires_at": bucket.expires_at,
+                    "usable": usable})
     return out
 
 
