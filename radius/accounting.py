@@ -24,7 +24,15 @@ tenant it may serve, in one transaction (tenant schemas named explicitly).
 
 After the commit, fair use is checked (app/services/usage/fup.py) for the services whose usage grew, on a
 thread of its own and in a transaction of its own: responses do not wait for it, and a failure there is
-logged and does not take the stored records back.
+logged and does not take the stored records back. (It reads the stored usage, so the next accounting of
+the service makes up for a check that failed.)
+
+Voice: a session of a service of kind `voice` is a call (a VoIP gateway's accounting), and its
+Acct-Session-Time is drawn from the service's voice buckets (app/services/usage/records.py) in the same
+transaction as the session, before the response: a Stop is the last word on a call, and no later packet
+would make up for a draw lost after it. The draw grows with the session (per second, as minutes), so a
+retransmitted or reordered packet draws nothing. Should the draw fail, the sessions stay stored and the
+voice packets get no response: the router's retransmission draws them.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ import radius.coa  # noqa: F401  (the CoA subscriber must listen in the RADIUS p
 from app import clock
 from app.services.billing import invoices
 from app.services.usage import fup
+from app.services.usage import records as usage_records
 from radius.directory import directory_for
 from radius.nas import serves
 from tenants import Tenant, tenant_context
@@ -56,7 +65,7 @@ from tenants.schema import quote_schema
 log = logging.getLogger(__name__)
 
 START, STOP, INTERIM, ACCOUNTING_ON, ACCOUNTING_OFF = 1, 2, 3, 7, 8
-USER_NAME, NAS_IP_ADDRESS, FRAMED_IP_ADDRESS, CALLING_STATION_ID = 1, 4, 8, 31
+USER_NAME, NAS_IP_ADDRESS, FRAMED_IP_ADDRESS, CALLED_STATION_ID, CALLING_STATION_ID = 1, 4, 8, 30, 31
 STATUS_TYPE, DELAY_TIME, INPUT_OCTETS, OUTPUT_OCTETS, SESSION_ID, SESSION_TIME = 40, 41, 42, 43, 44, 46
 TERMINATE_CAUSE, INPUT_GIGAWORDS, OUTPUT_GIGAWORDS, EVENT_TIMESTAMP = 49, 52, 53, 55
 TERMINATE_CAUSES = {
@@ -68,7 +77,8 @@ CLOCK_SKEW = timedelta(minutes=5)  # an Event-Timestamp further ahead than this 
 MAX_AGE = timedelta(days=7)  # … or further back than this
 ZONE_TTL = 300.0
 
-STATS: Counter = Counter()  # stored, unknown_user, not_served, ignored, malformed, nas_on_off, failed
+STATS: Counter = Counter()  # stored, unknown_user, not_served, ignored, malformed, nas_on_off, failed, voice,
+# voice_failed
 
 
 class Malformed(ValueError):
@@ -93,6 +103,8 @@ class Record:
     output_octets: int
     session_time: int
     terminate_cause: str | None
+    service_kind: str | None = None  # the service's kind: a `voice` service's sessions are calls
+    called_station_id: str | None = None  # a call's destination
 
     def merge(self, other: Record) -> None:
         """Fold a retransmission or a later/earlier packet of the same session into this one."""
@@ -108,6 +120,8 @@ class Record:
         self.calling_station_id = other.calling_station_id or self.calling_station_id
         self.nas_ip = other.nas_ip or self.nas_ip
         self.service_id = self.service_id or other.service_id
+        self.service_kind = self.service_kind or other.service_kind
+        self.called_station_id = other.called_station_id or self.called_station_id
 
 
 # -- reading packets (radius.packet.Packet or a pyrad Packet) ------------------------------------------
@@ -185,7 +199,8 @@ def record_of(nas, attrs: dict[int, bytes], kind: int, customer_id: int, service
         event_at=at, started_at=at if kind == START else at - timedelta(seconds=session_time),
         stopped_at=at if stop else None, input_octets=octets_in, output_octets=octets_out,
         session_time=session_time,
-        terminate_cause=(TERMINATE_CAUSES.get(cause, f"Cause-{cause}") if cause is not None else None))
+        terminate_cause=(TERMINATE_CAUSES.get(cause, f"Cause-{cause}") if cause is not None else None),
+        called_station_id=(_str(attrs, CALLED_STATION_ID) or "")[:64] or None)
 
 
 # -- who may be served ------------------------------------------------------------------------------------
@@ -208,7 +223,7 @@ def store_batch(db, items: list) -> list[bool]:
     """Store a batch of (Nas, Accounting-Request) pairs; True for each item that may be answered."""
     now = clock.now()
     results = [False] * len(items)
-    groups: dict[int, tuple[Tenant, list[int], dict[uuid.UUID, Record]]] = {}
+    groups: dict[int, tuple[Tenant, list[tuple[int, uuid.UUID]], dict[uuid.UUID, Record]]] = {}
     restarts: list[tuple[int, object, datetime]] = []
     directory = directory_for(db)
     for index, (nas, packet) in enumerate(items):
@@ -236,6 +251,7 @@ def store_batch(db, items: list) -> list[bool]:
                 continue
             service = directory.service(subscriber)
             record = record_of(nas, attrs, kind, subscriber.customer_id, service.id if service else None, now)
+            record.service_kind = service.kind if service else None
         except Malformed as exc:
             _count("malformed", "accounting request from NAS %s dropped: %s", getattr(nas, "name", "?"), exc)
             continue
@@ -244,7 +260,7 @@ def store_batch(db, items: list) -> list[bool]:
             continue
         tenant = subscriber.tenant
         _, indexes, records = groups.setdefault(tenant.id, (tenant, [], {}))
-        indexes.append(index)
+        indexes.append((index, record.key))
         if record.key in records:
             records[record.key].merge(record)
         else:
@@ -252,11 +268,12 @@ def store_batch(db, items: list) -> list[bool]:
     if restarts:
         _close_restarted(db, restarts, results)
     for tenant, indexes, records in groups.values():
-        touched = _store_tenant(db, tenant, list(records.values()))
-        if touched is None:
+        stored = _store_tenant(db, tenant, list(records.values()))
+        if stored is None:
             continue
-        for index in indexes:
-            results[index] = True
+        touched, unanswered = stored
+        for index, key in indexes:
+            results[index] = key not in unanswered
         STATS["stored"] += len(indexes)
         if touched:
             _check_fair_use(db, tenant, touched)
@@ -327,9 +344,10 @@ RETURNING u.service_id
 """)
 
 
-def _store_tenant(db, tenant: Tenant, records: list[Record]) -> set[int] | None:
-    """Write one tenant's records in one transaction; the services whose usage grew, or None when nothing
-    could be stored (the items get no response)."""
+def _store_tenant(db, tenant: Tenant, records: list[Record]) -> tuple[set[int], set[uuid.UUID]] | None:
+    """Write one tenant's records in one transaction: the services whose usage grew and the sessions
+    whose voice draw failed (stored, but to be retransmitted), or None when nothing could be stored (the
+    items get no response)."""
     try:
         with tenant_context(tenant), db.session() as session:
             zone = _zone(session, tenant)
@@ -344,12 +362,36 @@ def _store_tenant(db, tenant: Tenant, records: list[Record]) -> set[int] | None:
                 "times": [r.session_time for r in records], "causes": [r.terminate_cause for r in records],
                 "days": [invoices.local_date(r.event_at, zone) for r in records],
             }
-            return set(session.execute(_STORE, params).scalars())
+            touched = set(session.execute(_STORE, params).scalars())
+            return touched, apply_voice(session, tenant, records)
     except Exception:
         STATS["failed"] += len(records)
         log.exception("accounting for tenant %s not stored (%s sessions): no response, the NAS retries",
                       tenant.code, len(records))
         return None
+
+
+def apply_voice(session, tenant: Tenant, records: list[Record]) -> set[uuid.UUID]:
+    """Draw the calls among `records` (sessions of voice services) from their voice buckets, in a
+    savepoint of the store's transaction; the keys of the calls whose draw failed (none, normally)."""
+    calls = [r for r in records if r.service_kind == "voice" and r.service_id and r.session_time > 0]
+    if not calls:
+        return set()
+    usages = [usage_records.Usage(
+        service_id=r.service_id, customer_id=r.customer_id, kind="voice", quantity=usage_records.minutes(
+            r.session_time), external_id=str(r.key), occurred_at=r.started_at, used_by=r.event_at,
+        detail={k: v for k, v in (("destination", r.called_station_id), ("caller", r.calling_station_id)) if v})
+        for r in calls]
+    try:
+        with session.begin_nested():
+            usage_records.apply(session, usage_records.RADIUS, usages, grows=True)
+    except Exception:
+        STATS["voice_failed"] += len(calls)
+        log.exception("voice draw for tenant %s failed (%s calls): stored, left for the retransmission",
+                      tenant.code, len(calls))
+        return {r.key for r in calls}
+    STATS["voice"] += len(calls)
+    return set()
 
 
 _zones: dict[int, tuple[float, object]] = {}

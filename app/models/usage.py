@@ -1,10 +1,11 @@
 """RADIUS sessions and usage (tenant schema): accounting sessions, daily usage per service, fair-use
-state per billing cycle, customer-set usage thresholds, and the CoA/Disconnect requests sent to routers.
+state per billing cycle, voice and SMS usage records, customer-set usage thresholds, and the
+CoA/Disconnect requests sent to routers.
 
-No foreign keys on the accounting tables (`radius_sessions`, `usage_daily`): they are written by the
-RADIUS hot path in bulk, a session may name a service that has since gone, and a failed key check would
-fail a whole batch (and make every router of it retry). `service_id`, `customer_id` and `nas_id` (a
-`public.nas_clients` id) are plain ids, checked by the code that reads them.
+No foreign keys on the accounting tables (`radius_sessions`, `usage_daily`, `usage_records`): they are
+written by the RADIUS hot path in bulk, a session may name a service that has since gone, and a failed
+key check would fail a whole batch (and make every router of it retry). `service_id`, `customer_id` and
+`nas_id` (a `public.nas_clients` id) are plain ids, checked by the code that reads them.
 """
 
 from __future__ import annotations
@@ -115,6 +116,36 @@ class FupState(TenantBase):
     drawn_mb: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal("0"), server_default="0")
     uncovered_mb: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal("0"), server_default="0")
     limited_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class UsageRecord(TenantBase):
+    """A call (voice, minutes) or messages (SMS) a service used, once per (`source`, `external_id`): a
+    RADIUS accounting session of a voice service (`radius`, its session key; `quantity` grows with its
+    Acct-Session-Time) or a record a gateway sent (`api:<gateway>`, the gateway's own id). `drawn` is what
+    its buckets gave, `uncovered` what none could: together they are how much of `quantity` has been
+    drawn for, so a record repeated or grown draws only what is new."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        CheckConstraint("kind IN ('voice', 'sms')", name="kind"),
+        CheckConstraint("drawn >= 0 AND uncovered >= 0 AND drawn + uncovered <= quantity", name="drawn"),
+        UniqueConstraint("source", "external_id"),
+        Index("ix_usage_records_service", "service_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    service_id: Mapped[int]
+    customer_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(60))
+    external_id: Mapped[str] = mapped_column(String(253))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+    drawn: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal("0"), server_default="0")
+    uncovered: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal("0"), server_default="0")
+    occurred_at: Mapped[datetime]
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 

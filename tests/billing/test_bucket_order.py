@@ -1,10 +1,12 @@
 """The order usage is drawn in ("Bucket Priority" in the self-care journey, 003): promotions (weight 10)
 first, top-ups (20) second, the plan's allowance (30: a bucket per service and billing cycle, made once
-and new at the cycle date) last; the same weight by soonest expiry, expired buckets skipped."""
+and new at the cycle date) last; the same weight by soonest expiry, expired buckets skipped. And voice
+and SMS balances drawn down by usage records — once per record, through the service and the API."""
 
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,10 +18,11 @@ from app import clock
 from app.models.billing import UsageBucket
 from app.services import customers, services
 from app.services.billing import buckets, topups
+from app.services.errors import Conflict, Invalid
 from app.services.settings import put_setting
-from app.services.usage import allowance, fup
+from app.services.usage import allowance, fup, records
 from tenants import tenant_context
-from tests.radius.test_usage_api import user_headers
+from tests.radius.test_usage_api import customer_headers, user_headers
 
 MB = 2**20
 _n = itertools.count(1)
@@ -170,3 +173,129 @@ def test_a_promotion_through_the_api_is_weight_10_and_drawn_first(client, db, me
     listed = client.get(f"/reseller/api/services/{m.service_id}/buckets", headers=headers).get_json()
     assert [(b["source"], b["weight"], b["remaining"]) for b in listed] == \
         [("promotion", 10, "10.000"), ("plan", 30, "100.000")]
+
+
+def test_checks_and_records_running_at_once_draw_each_megabyte_and_each_record_once(db, metered):
+    m = metered(data_allowance_mb=100)
+    with db.session() as s, tenant_context(m.tenant):
+        top = topups.buy(s, m.service_id, kind="data", amount="50", price="5.00").bucket.id
+        sms = topups.buy(s, m.service_id, kind="sms", amount="10", price="5.00").bucket.id
+        s.execute(text("INSERT INTO usage_daily (service_id, day, upload, download) VALUES (:s, :d, 0, :o)"),
+                  {"s": m.service_id, "d": clock.today(), "o": 70 * MB})
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        try:
+            start.wait()
+            with db.session() as s, tenant_context(m.tenant):
+                if n % 2:
+                    fup.check(s, [m.service_id])
+                else:
+                    records.intake(s, "sms-gw", [{"id": "same", "service_id": m.service_id, "kind": "sms",
+                                                 "quantity": "4"}])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    [plan] = plan_buckets(db, m)
+    assert left(db, m, top, plan.id, sms) == [Decimal("0"), Decimal("80"), Decimal("6")]
+
+
+# -- voice and SMS --------------------------------------------------------------------------------------
+
+def record(s, m: Metered, id: str, kind: str, quantity: str, **extra) -> records.Applied:  # noqa: A002
+    [applied] = records.intake(s, "softswitch", [{"id": id, "service_id": m.service_id, "kind": kind,
+                                                 "quantity": quantity, **extra}])
+    return applied
+
+
+def test_voice_minutes_are_drawn_top_up_first_then_the_plans_and_a_record_draws_once(db, metered):
+    m = metered(data_allowance_mb=None, kind="voice", voice_minutes=100)
+    with db.session() as s, tenant_context(m.tenant):
+        top = topups.buy(s, m.service_id, kind="voice", amount="30", price="50.00").bucket.id
+        first = record(s, m, "cdr-1", "voice", "12.5", destination="+254700000001", category="off-net")
+        assert (first.created, first.drawn, first.uncovered) == (True, Decimal("12.5"), Decimal("0"))
+        record(s, m, "cdr-2", "voice", "20")
+        again = record(s, m, "cdr-1", "voice", "12.5")  # the switch sent it again
+        assert (again.created, again.drawn, again.record.drawn) == (False, Decimal("0"), Decimal("12.5"))
+        with pytest.raises(Conflict, match="other figures"):
+            record(s, m, "cdr-1", "voice", "13")
+    [plan] = plan_buckets(db, m, "voice")
+    assert (plan.weight, plan.total) == (30, Decimal("100"))
+    assert left(db, m, top, plan.id) == [Decimal("0"), Decimal("97.5")]
+    with db.session() as s, tenant_context(m.tenant):
+        assert topups.balances(s, m.service_id)["voice"]["remaining"] == Decimal("97.5")
+        history = records.page(s, m.service_id, page=1, per_page=10)
+        assert [(r["external_id"], r["quantity"], r["drawn"]) for r in history["items"]][-1] == \
+            ("cdr-1", Decimal("12.5"), Decimal("12.5"))
+        assert history["items"][-1]["destination"] == "+254700000001"
+
+
+def test_sms_messages_are_drawn_and_what_no_bucket_holds_is_uncovered(db, metered):
+    m = metered()
+    with db.session() as s, tenant_context(m.tenant):
+        bundle = topups.buy(s, m.service_id, kind="sms", amount="5", price="10.00").bucket.id
+        assert record(s, m, "sms-1", "sms", "3").drawn == Decimal("3")
+        over = record(s, m, "sms-2", "sms", "4")
+        assert (over.drawn, over.uncovered) == (Decimal("2"), Decimal("2"))
+        with pytest.raises(Invalid, match="whole messages"):
+            record(s, m, "sms-3", "sms", "1.5")
+        with pytest.raises(Invalid, match="occurred_at"):
+            record(s, m, "sms-4", "sms", "1", occurred_at=clock.now() - timedelta(days=40))
+    assert left(db, m, bundle) == [Decimal("0")]
+
+
+def test_usage_records_through_the_api_once_per_id_and_only_for_own_services(client, db, metered, make_tenant):
+    m = metered()
+    with db.session() as s, tenant_context(m.tenant):
+        topups.buy(s, m.service_id, kind="sms", amount="100", price="10.00")
+        username = services.set_network_credentials(s, m.service_id, password="Gw#Pass2026")[0].network_username
+    headers = user_headers(client, db, m.tenant)
+    batch = {"source": "sms-gw", "records": [
+        {"id": "m-1", "service_id": m.service_id, "kind": "sms", "quantity": "2"},
+        {"id": "m-2", "username": username, "kind": "sms", "quantity": 1, "destination": "+254711000000"}]}
+    sent = client.post("/reseller/api/usage-records", headers=headers, json=batch)
+    assert sent.status_code == 200, sent.get_json()
+    assert [(r["external_id"], r["created"], r["drawn"], r["service_id"]) for r in sent.get_json()["records"]] == \
+        [("m-1", True, "2.000", m.service_id), ("m-2", True, "1.000", m.service_id)]
+    again = client.post("/reseller/api/usage-records", headers=headers, json=batch).get_json()
+    assert [r["created"] for r in again["records"]] == [False, False]
+    balances = client.get(f"/reseller/api/services/{m.service_id}/balances", headers=headers).get_json()
+    assert next(b for b in balances["balances"] if b["kind"] == "sms")["remaining"] == "97.000"
+
+    history = client.get(f"/reseller/api/services/{m.service_id}/usage-records", headers=headers).get_json()
+    assert history["total"] == 2 and {r["source"] for r in history["items"]} == {"api:sms-gw"}
+    mine = client.get(f"/portal/api/services/{m.service_id}/usage-records", headers=customer_headers(client, db, m))
+    assert mine.status_code == 200 and mine.get_json()["total"] == 2
+
+    def refused(body, status, who=headers):
+        answer = client.post("/reseller/api/usage-records", headers=who, json=body)
+        assert answer.status_code == status, (body, answer.get_json())
+        assert answer.content_type == "application/problem+json"
+
+    one = {"id": "m-9", "service_id": m.service_id, "kind": "sms", "quantity": "1"}
+    for bad in ({**one, "quantity": 1.5}, {**one, "kind": "data"}, {**one, "username": username},
+                {k: v for k, v in one.items() if k != "service_id"}, {**one, "id": "a\x00b"},
+                {**one, "quantity": "0"}, {**one, "category": "free"}):
+        refused({"records": [bad]}, 422)
+    refused({"records": []}, 422)
+    refused({"source": "radius!", "records": [one]}, 422)
+    refused({"source": "sms-gw", "records": [{**one, "id": "m-1", "quantity": "5"}]}, 409)
+    refused({"records": [one, {**one, "id": "m-10", "service_id": 999_999_999}]}, 404)
+    other = metered()  # another reseller (ids are per reseller: its service 1 is its own): our username is not its
+    refused({"records": [{"id": "x-1", "username": username, "kind": "sms", "quantity": "1"}]}, 404,
+            user_headers(client, db, other.tenant))
+    refused({"records": [one]}, 403, user_headers(client, db, m.tenant, role="Readonly"))
+    with db.session() as s, tenant_context(m.tenant):
+        someone_else = customers.create(s, first_name="Other", last_name="Customer").id
+    refused({"records": [one]}, 404, user_headers(client, db, m.tenant, role="Manager",
+                                                  allowed_customer_ids=[someone_else]))
+    with db.session() as s, tenant_context(m.tenant):  # nothing refused was kept, nothing drawn
+        assert s.execute(text("SELECT count(*) FROM usage_records")).scalar_one() == 2
+        assert topups.balances(s, m.service_id)["sms"]["remaining"] == Decimal("97")

@@ -1,6 +1,6 @@
 """Buckets drawn by real accounting: a promotion, then top-ups, then the plan's allowance, each megabyte
 once however the router repeats or reorders its packets; fair use's thresholds and Limited state over
-the buckets; and the usage API's cycle showing them."""
+the buckets; the usage API's cycle showing them; and the calls of a voice service drawn from its minutes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.models.billing import UsageBucket
+from app.models.usage import UsageRecord
 from app.services.billing import topups
 from tenants import tenant_context
 from tests.radius.accounting_fixtures import INTERIM, START, STOP, acct_nas, acct_packet, store  # noqa: F401
@@ -86,3 +87,24 @@ def test_thresholds_count_what_reached_the_plan_and_a_top_up_holds_off_the_limit
                      ("data", "topup", 20, "50.000", "50.000", False, False),
                      ("data", "plan", 30, "100.000", "100.000", False, True)]
 
+
+def test_the_calls_of_a_voice_service_draw_its_minutes_once(db, store, subscriber):  # noqa: F811
+    sub = subscriber(kind="voice", voice_minutes=10)
+    buy(db, sub, kind="voice", amount="3", price="30.00")
+
+    def call(session_id: str, kind: str, seconds: int) -> None:
+        assert all(store(acct_packet(sub.username, session_id, kind, session_time=seconds,
+                                     octets_in=seconds * 1000, octets_out=seconds * 1000)))
+
+    call("c-1", START, 0)
+    call("c-1", INTERIM, 60)
+    call("c-1", INTERIM, 60)  # retransmitted
+    call("c-1", STOP, 150)
+    call("c-1", INTERIM, 60)  # a late Interim after the Stop
+    assert by_source(db, sub, "voice") == {"topup": (3, Decimal("0.5")), "plan": (10, 10)}
+    call("c-2", STOP, 90)
+    assert by_source(db, sub, "voice") == {"topup": (3, 0), "plan": (10, 9)}
+    with tenant_context(sub.tenant), db.session() as s:
+        calls = sorted((r.source, r.quantity, r.drawn, r.uncovered) for r in s.execute(
+            select(UsageRecord).where(UsageRecord.service_id == sub.service_id)).scalars())
+    assert calls == [("radius", Decimal("1.5"), Decimal("1.5"), 0), ("radius", Decimal("2.5"), Decimal("2.5"), 0)]

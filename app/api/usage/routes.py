@@ -1,6 +1,7 @@
 """Usage monitoring: a service's daily usage and current cycle (with the buckets it draws on), its RADIUS
-sessions and CoA history, the customer's own usage alerts, an operator's Disconnect, and the reseller's
-RADIUS policy; and the same usage and alerts for a signed-in customer on the portal.
+sessions and CoA history, its calls and messages, the customer's own usage alerts, an operator's
+Disconnect, and the reseller's RADIUS policy; the intake of voice and SMS usage records from gateways;
+and the same usage, calls and alerts for a signed-in customer on the portal.
 
 A user limited to some customers sees only their services (404 otherwise, as if absent); a customer
 sees only their own (404 otherwise).
@@ -20,7 +21,7 @@ from app.services import activity, audit, services
 from app.services.errors import NotFound
 from app.services.ids import valid_id
 from app.services.settings import get_setting, put_setting
-from app.services.usage import config, thresholds, views
+from app.services.usage import config, records, thresholds, views
 from app.web import db_session
 from app.web.auth import requires
 from tenants import require_tenant
@@ -32,6 +33,7 @@ portal = Blueprint("portal_usage", __name__, url_prefix="/portal/api",
 BLUEPRINTS = [blp, portal]
 USER = ("user",)
 CUSTOMER = ("customer",)
+GATEWAYS = ("user", "client")  # a gateway signs in as an OAuth client of the reseller, or with a user's token
 POLICY_CACHE_NOTE = ("The RADIUS server caches a reseller's policy for up to 30 seconds: a change reaches new "
                      "sign-ins within 30 s; live sessions keep what they were given until their next CoA or "
                      "sign-in.")
@@ -97,6 +99,34 @@ def disconnect(body, service_id):
     activity.record(db_session(), g.principal, service.customer_id, "service.disconnect", service_id=service_id,
                     requests=[r.id for r in rows], reason=body["reason"])
     return [views.coa_out(r) for r in rows]
+
+
+@blp.route("/services/<int:service_id>/usage-records")
+@requires("services.view", kinds=USER)
+@blp.arguments(s.UsageRecordArgs, location="query")
+@blp.response(200, s.UsageRecordPage)
+def service_usage_records(args, service_id):
+    """The service's calls (voice, minutes) and messages (SMS), newest first, each with what its buckets
+    gave and what none could: from RADIUS accounting of a voice service, or sent by a gateway."""
+    _service(service_id)
+    return records.page(db_session(), service_id, **args)
+
+
+@blp.route("/usage-records", methods=["POST"])
+@requires("finance.billing", kinds=GATEWAYS)
+@blp.arguments(s.UsageRecordsIn)
+@blp.response(200, s.UsageRecordsOut)
+@blp.alt_response(404, description="a record names a service that is not this reseller's (or not yours to see)")
+@blp.alt_response(409, description="a record id sent before with other figures")
+def intake_usage_records(body):
+    """Voice and SMS usage from a gateway (an SMS gateway, a softswitch's call records): each record is
+    drawn from its service's buckets of the kind, lowest weight first (promotions, top-ups, the plan's
+    minutes), among those usable when it happened. A record is kept once per `source` and `id`: sending a
+    batch again draws nothing again. All or nothing: one bad record refuses the batch."""
+    session = db_session()
+    applied = records.intake(session, body["source"], body["records"], may_see=g.principal.may_see_customer)
+    return {"records": [{**records.out(a.record), "service_id": a.record.service_id, "created": a.created}
+                        for a in applied]}
 
 
 @blp.route("/services/<int:service_id>/usage-thresholds")
@@ -200,6 +230,17 @@ def my_service_usage(args, service_id):
     """One of your services' usage over any period of the last 24 months, per day, week or month, and its
     current billing cycle."""
     return _usage(_own_service(service_id), args)
+
+
+@portal.route("/services/<int:service_id>/usage-records")
+@requires("self.view", kinds=CUSTOMER)
+@portal.arguments(s.UsageRecordArgs, location="query")
+@portal.response(200, s.UsageRecordPage)
+def my_usage_records(args, service_id):
+    """Your calls and messages on one of your services, newest first, and what each took from your
+    minutes and messages."""
+    _own_service(service_id)
+    return records.page(db_session(), service_id, **args)
 
 
 @portal.route("/services/<int:service_id>/usage-thresholds")

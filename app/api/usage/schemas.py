@@ -9,10 +9,12 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.api.catalogue.fields import INTEGER, Text
+from app.api.catalogue.fields import INTEGER, Id, Text
+from app.api.payments.schemas import AmountIn
 from app.models.usage import COA_KINDS, COA_STATUSES, SESSION_STATUSES
 from app.services.billing.buckets import KINDS as BUCKET_KINDS
 from app.services.billing.buckets import SOURCES as BUCKET_SOURCES
+from app.services.usage import records as usage_records
 from app.services.usage.views import GROUPS
 
 MAX_THRESHOLDS = 5
@@ -239,3 +241,65 @@ class PolicyOut(Schema):
     payment_page_pool = fields.String(allow_none=True, required=True)
     payment_page_rate_kbps = fields.Nested(RateOut, required=True)
 
+
+class UsageRecordIn(Schema):
+    id = Text(required=True, validate=validate.Length(min=1, max=200),
+              metadata={"description": "the gateway's own id of the call or message: the same id again is the "
+                                       "same record, never a second draw"})
+    service_id = Id(load_default=None)
+    username = Text(load_default=None, validate=validate.Length(min=1, max=64),
+                    metadata={"description": "the live service's network username, instead of `service_id`"})
+    kind = fields.String(required=True, validate=validate.OneOf(usage_records.KINDS))
+    quantity = AmountIn(required=True, metadata={"description": "voice: minutes, up to 3 decimals (seconds / 60); "
+                                                                "sms: whole messages", "example": "2.5"})
+    occurred_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "when the call started or the message was sent (default now; the last 30 days): a message "
+                       "is paid by the buckets usable then, a call by those usable when it ended"})
+    destination = Text(load_default=None, validate=validate.Length(min=1, max=64))
+    category = fields.String(load_default=None, validate=validate.OneOf(usage_records.CATEGORIES))
+
+    @validates_schema
+    def _one_service(self, data, **_):
+        if (data.get("service_id") is None) == (data.get("username") is None):
+            raise ValidationError("either `service_id` or `username`", field_name="service_id")
+
+
+class UsageRecordsIn(Schema):
+    source = fields.String(load_default="gateway", validate=validate.Regexp(
+        usage_records.GATEWAY, error="1 to 40 letters, digits, '_', '.' or '-'"),
+        metadata={"description": "the gateway's name: record ids are its own, kept apart from other gateways'"})
+    records = fields.List(fields.Nested(UsageRecordIn), required=True,
+                          validate=validate.Length(min=1, max=usage_records.MAX_BATCH))
+
+
+class UsageRecordOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"enum": list(usage_records.KINDS)})
+    unit = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "radius (a call's accounting session) or "
+                                                                   "api:<gateway>"})
+    external_id = fields.String(required=True)
+    quantity = Decimal3(required=True)
+    drawn = Decimal3(required=True, metadata={"description": "taken from the service's buckets"})
+    uncovered = Decimal3(required=True, metadata={"description": "found no bucket"})
+    occurred_at = fields.DateTime(required=True)
+    destination = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+
+
+class UsageRecordResult(UsageRecordOut):
+    service_id = fields.Integer(required=True)
+    created = fields.Boolean(required=True, metadata={"description": "false: the record was known before, "
+                                                                     "nothing drawn again"})
+
+
+class UsageRecordsOut(Schema):
+    records = fields.List(fields.Nested(UsageRecordResult), required=True)
+
+
+class UsageRecordArgs(PageArgs):
+    kind = fields.String(load_default=None, validate=validate.OneOf(usage_records.KINDS))
+
+
+class UsageRecordPage(RadiusSessionPage):
+    items = fields.List(fields.Nested(UsageRecordOut), required=True)
