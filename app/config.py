@@ -10,6 +10,7 @@
 | SECRET_KEY | generated once into the data folder | signs sessions and tokens |
 | BACKHAUL_TRUSTED_PROXIES | (none) | comma-separated CIDRs whose X-Forwarded-Host is believed |
 | BACKHAUL_HTTP_HOST / BACKHAUL_HTTP_PORT | 127.0.0.1 / 8000 | where `backhaul run` serves the web |
+| BACKHAUL_RADIUS_HOST | 127.0.0.1 | where RADIUS listens (`run`, `radius`); routers need an address they reach |
 | BACKHAUL_WEB_WORKERS / BACKHAUL_WORKER_THREADS | 2 / 4 | web processes, worker threads |
 | BACKHAUL_DB_POOL_SIZE | 5 | connections per process |
 | BACKHAUL_LOG_LEVEL | INFO | |
@@ -89,6 +90,7 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    radius_host: str = "127.0.0.1"  # loopback like the web: a development machine opens no UDP port to the network
     web_workers: int = 2
     worker_threads: int = 4
     db_pool_size: int = 5
@@ -123,6 +125,7 @@ class Settings:
             trusted_proxies=parse_proxies(env.get("BACKHAUL_TRUSTED_PROXIES")),
             http_host=env.get("BACKHAUL_HTTP_HOST") or "127.0.0.1",
             http_port=_int(env, "BACKHAUL_HTTP_PORT", 8000),
+            radius_host=(env.get("BACKHAUL_RADIUS_HOST") or "127.0.0.1").strip(),
             web_workers=_int(env, "BACKHAUL_WEB_WORKERS", 2),
             worker_threads=_int(env, "BACKHAUL_WORKER_THREADS", 4),
             db_pool_size=_int(env, "BACKHAUL_DB_POOL_SIZE", 5),

@@ -8,7 +8,7 @@ from app.cli import err, fail, out, pass_runtime
 
 
 @click.command("radius")
-@click.option("--host", help="Address to listen on (default BACKHAUL_RADIUS_HOST or 0.0.0.0).")
+@click.option("--host", help="Address to listen on (default BACKHAUL_RADIUS_HOST or 127.0.0.1).")
 @click.option("--auth-port", type=click.IntRange(0, 65535), help="Authentication port (default 1812).")
 @click.option("--acct-port", type=click.IntRange(0, 65535), help="Accounting port (default 1813).")
 @click.option("--processes", type=click.IntRange(1, 256), help="Processes sharing the ports (SO_REUSEPORT).")
@@ -17,12 +17,13 @@ def command(runtime, host, auth_port, acct_port, processes) -> None:
     """Serve RADIUS authentication and accounting for every tenant (Ctrl-C stops it)."""
     from radius.runner import Options, ports_in_use, serve
 
-    options = Options.from_env(host=host, auth_port=auth_port, acct_port=acct_port, processes=processes)
+    options = Options.from_env(host=host or runtime.settings.radius_host, auth_port=auth_port, acct_port=acct_port,
+                               processes=processes)
     taken = ports_in_use(options)
     if taken:
         fail(f"in use: {', '.join(taken)}; stop what runs there or pass --auth-port/--acct-port")
     err.print(f"[dim]RADIUS on {options.host}: auth {options.auth_port}/udp, accounting {options.acct_port}/udp, "
-              f"{options.processes} process(es)[/dim]")
+              f"{options.processes} process(es)[/dim]", soft_wrap=True)
     serve(runtime.settings.database_url, options)
 
 
