@@ -1,25 +1,25 @@
-"""`backhaul run`: migrate, (optionally) seed the demo, then serve web, worker and the scheduler (periodiq,
-which sends the daily jobs' tick) in the foreground.
+"""`backhaul run`: migrate, (optionally) seed the demo, then serve web, worker, the scheduler (periodiq,
+which sends the daily jobs' tick) and RADIUS in the foreground.
 
 With no BACKHAUL_SMTP_URL, a mail catcher (`app.mailcatcher`) runs beside them and web and worker send
 to it, so that mail sent on a development machine lands in `<data dir>/mail/` instead of being lost.
 
-The children share our process group, so Ctrl-C in the terminal reaches all of them; when one exits,
-the others are stopped too, and the command exits with its code.
+Each child stands alone (app/supervisor.py): one that dies is started again after a pause and the others
+carry on, so a crashed job worker never takes authentication away from the routers. Ctrl-C or SIGTERM
+stops them all.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 
 import click
+from rich.markup import escape
 
 from app.cli import err, fail, out, pass_runtime
+from app.supervisor import Spec, Supervisor
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -45,32 +45,15 @@ def _free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
-def _mail_catcher(settings, env: dict) -> dict[str, subprocess.Popen]:
-    """Start the mail catcher when no SMTP server is configured, and point the children's mail at it."""
+def _mail_catcher(settings, env: dict) -> list[Spec]:
+    """The mail catcher when no SMTP server is configured, with the children's mail pointed at it (the
+    port is chosen once: a catcher started again listens where web and worker already send)."""
     if settings.smtp_url:
-        return {}
+        return []
     port = _free_port("127.0.0.1")
     env["BACKHAUL_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    return {"mail": subprocess.Popen([sys.executable, "-m", "app.mailcatcher", "--port", str(port),
-                                      "--dir", str(settings.data_dir / "mail")], env=env)}
-
-
-def _stop(children: dict[str, subprocess.Popen], interrupted: bool, grace: float = 10.0) -> None:
-    """Stop the children: after Ctrl-C they got the SIGINT too, so give them a moment on their own
-    (a second signal would make Dramatiq kill its workers instead of draining them)."""
-    if interrupted:
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and any(p.poll() is None for p in children.values()):
-            time.sleep(0.05)
-    for proc in children.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in children.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return [Spec("mail", [sys.executable, "-m", "app.mailcatcher", "--port", str(port),
+                          "--dir", str(settings.data_dir / "mail")], env)]
 
 
 @click.command("run")
@@ -82,7 +65,8 @@ def _stop(children: dict[str, subprocess.Popen], interrupted: bool, grace: float
 @click.option("--worker-threads", type=click.IntRange(1, 64), help="Job worker threads.")
 @pass_runtime
 def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> None:
-    """Run Backhaul in the foreground: web and job worker (Ctrl-C stops everything)."""
+    """Run Backhaul in the foreground: web, job worker, scheduler and RADIUS (one that dies is started again;
+    Ctrl-C stops everything)."""
     settings = runtime.settings
     host = host or settings.http_host
     port = port or settings.http_port
@@ -101,81 +85,56 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
         summary = seed_demo(runtime)
 
     env = _child_env(settings)
-    mail = _mail_catcher(settings, env)
-    children = {
-        "web": subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-             "--workers", str(web_workers or settings.web_workers), "--worker-class", "gthread",
-             "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5", "--no-control-socket",
-             "app:create_app()"],
-            env=env,
-        ),
-        "worker": subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "worker.main", "--processes", "1",
-             "--threads", str(worker_threads or settings.worker_threads)],
-            env=env,
-        ),
+    specs = _mail_catcher(settings, env) + [
+        Spec("web", [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+                     "--workers", str(web_workers or settings.web_workers), "--worker-class", "gthread",
+                     "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5", "--no-control-socket",
+                     "app:create_app()"], env),
+        Spec("worker", [sys.executable, "-m", "dramatiq", "worker.main", "--processes", "1",
+                        "--threads", str(worker_threads or settings.worker_threads)], env),
         # periodiq sends the scheduler's tick every 15 minutes; the worker runs it (worker/scheduler.py)
-        "scheduler": subprocess.Popen(
-            [sys.executable, "-c", "from periodiq import entrypoint; entrypoint()", "worker.scheduler"], env=env,
-        ),
-    }
-    children.update(mail)
-    err.print(_radius(children, env))
+        Spec("scheduler", [sys.executable, "-c", "from periodiq import entrypoint; entrypoint()", "worker.scheduler"],
+             env),
+    ]
+    radius, said = _radius(settings, env)
+    specs += radius
+    err.print(said, soft_wrap=True)
     _banner(settings, host, port, summary)
 
-    stopping = False
-    interrupted = False
-
-    def on_signal(signum, _frame):
-        nonlocal stopping, interrupted
-        stopping = True
-        interrupted = signum == signal.SIGINT
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    exit_code = 0
-    try:
-        while not stopping:
-            for name, proc in children.items():
-                code = proc.poll()
-                if code is not None:
-                    err.print(f"[bold red]{name} exited with code {code}; stopping the rest[/bold red]")
-                    exit_code = code or 1
-                    stopping = True
-                    break
-            time.sleep(0.2)
-    finally:
-        _stop(children, interrupted)
+    supervisor = Supervisor(specs, say=lambda line: err.print(f"[dim]{escape(line)}[/dim]", soft_wrap=True),
+                            warn=lambda line: err.print(f"[bold yellow]{escape(line)}[/bold yellow]", soft_wrap=True))
+    code = supervisor.run()
     err.print("stopped")
-    sys.exit(exit_code)
+    sys.exit(code)
 
 
-def _radius(children: dict[str, subprocess.Popen], env: dict) -> str:
-    """Start RADIUS beside web and worker (BACKHAUL_RADIUS=off: not at all); a port someone else holds
-    (a FreeRADIUS, say) is reported and RADIUS left out, rather than stopping the rest."""
+def _radius(settings, env: dict) -> tuple[list[Spec], str]:
+    """RADIUS beside web and worker (BACKHAUL_RADIUS=off: not at all), on BACKHAUL_RADIUS_HOST (loopback
+    unless configured, like the web); a port someone else holds (a FreeRADIUS, say) is reported and RADIUS
+    left out, rather than stopping the rest."""
     if os.environ.get("BACKHAUL_RADIUS", "").lower() in ("0", "off", "false", "no"):
-        return "RADIUS:             off (BACKHAUL_RADIUS)"
+        return [], "RADIUS:             off (BACKHAUL_RADIUS)"
     from radius.runner import Options, ports_in_use
 
-    options = Options.from_env()
+    options = Options.from_env(host=settings.radius_host)
     taken = ports_in_use(options)
     if taken:
-        return f"[bold yellow]RADIUS not started, its ports are taken: {', '.join(taken)}[/bold yellow]"
-    children["radius"] = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "radius"],
-                                          env=env)
-    return (f"RADIUS:             {options.host} auth {options.auth_port}/udp, accounting "
-            f"{options.acct_port}/udp")
+        return [], f"[bold yellow]RADIUS not started, its ports are taken: {', '.join(taken)}[/bold yellow]"
+    spec = Spec("radius", [sys.executable, "-c", "from app.cli import main; main()", "radius",
+                           "--host", options.host], env)
+    return [spec], (f"RADIUS:             {options.host} auth {options.auth_port}/udp, accounting "
+                    f"{options.acct_port}/udp")
 
 
 def _banner(settings, host: str, port: int, summary) -> None:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host  # noqa: S104
     out.rule("[bold]Backhaul is running")
-    out.print(f"Master ISP console: http://{settings.console_host}:{port}/")
+    # soft_wrap: rich would otherwise break a line at the console's width (80 when piped), inside a URL
+    out.print(f"Master ISP console: http://{settings.console_host}:{port}/", soft_wrap=True)
     out.print(f"API reference:      http://{settings.console_host}:{port}/api/docs "
-              f"(OpenAPI at /api/openapi.json)")
-    out.print(f"Health:             http://{shown}:{port}/healthz · /readyz")
-    out.print(f"E-mail:             {_mail_destination(settings)}")
+              f"(OpenAPI at /api/openapi.json)", soft_wrap=True)
+    out.print(f"Health:             http://{shown}:{port}/healthz · /readyz", soft_wrap=True)
+    out.print(f"E-mail:             {_mail_destination(settings)}", soft_wrap=True)
     if summary:
         from app.cli.demo import print_summary
 
@@ -186,8 +145,6 @@ def _banner(settings, host: str, port: int, summary) -> None:
 def _mail_destination(settings) -> str:
     if not settings.smtp_url:
         return f"caught into {settings.data_dir / 'mail'}/*.eml (set BACKHAUL_SMTP_URL to send it)"
-    from rich.markup import escape
-
     from app.services.notifications.smtp import NotConfigured, Server
 
     try:
