@@ -41,12 +41,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     api = Api(app)
     from app.api import register_blueprints
     from app.services.auth import crypto
-    from app.web import auth, branding, errors, pages, tenancy
+    from app.web import auth, branding, errors, limits, pages, tenancy
 
     crypto.configure(settings.secret_key)
     import radius.coa  # noqa: F401  (CoA/Disconnect on service changes made through the web)
     register_blueprints(api)
     tenancy.init_app(app)
+    limits.init_app(app)  # after the tenant is known (its brand on error pages), before anything reads the body
     auth.init_app(app)
     errors.init_app(app)
     branding.init_app(app)

@@ -4,6 +4,7 @@ a company needs, M-PESA numbers, GPS pairs, money) are checked once, in `app.ser
 Money and coordinates travel as decimal strings ("1500.00", "-1.292066"): never as binary floats.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
@@ -206,6 +207,8 @@ class CustomerFilterArgs(Schema):
     @pre_load
     def _split_statuses(self, data, **_):
         """`status=Active,Suspended` as well as `status=Active&status=Suspended`."""
+        if not isinstance(data, Mapping):  # a bulk `filter` that is no object: marshmallow's 422 says so
+            return data
         statuses = data.get("status")
         if isinstance(statuses, list | tuple) and any(isinstance(s, str) and "," in s for s in statuses):
             data = {**data, "status": [p.strip() for s in statuses for p in s.split(",") if p.strip()]}
