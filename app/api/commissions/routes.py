@@ -20,10 +20,10 @@ from app import clock
 from app.api.commissions import schemas as s
 from app.api.visibility import principal
 from app.models.commissions import CommissionRule
+from app.services import periods
 from app.services import tenants as tenant_svc
 from app.services.auth.principal import USER
 from app.services.commissions import rules, summary
-from app.services.commissions.engine import month_of
 from app.web import db_session
 from app.web.auth import requires
 
@@ -109,9 +109,12 @@ def end_rule(code, rule_id):
 
 # -- lines (reseller) ------------------------------------------------------------------------------------
 def _window(args: dict) -> dict:
+    """A `period` as the days of its month. Any month of the calendar will do (a report reads, and an empty
+    month is an honest answer); one that is not a month is a 422 naming `period` (app/services/periods.py)."""
     period = args.pop("period", None)
     if period:
-        args["start"], args["end"] = month_of(date(int(period[:4]), int(period[5:]), 1))
+        month = periods.parse(period)
+        args["start"], args["end"] = month.first_day, month.last_day
     return args
 
 

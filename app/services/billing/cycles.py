@@ -20,15 +20,14 @@ see runs.py for how a service's unbilled days are found.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.services import periods
 from app.services.errors import Invalid
 
 MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 MODES = ("prepaid", "postpaid")
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ONE_DAY = timedelta(days=1)
 
 
@@ -62,11 +61,9 @@ class Period:
 
 
 def parse_period(key: str) -> tuple[int, int]:
-    """(year, month) of a run's name "YYYY-MM"; Invalid for anything else."""
-    found = _PERIOD.match(str(key or "").strip())
-    if not found:
-        raise Invalid("period: a month as YYYY-MM, e.g. 2026-11", field="period")
-    return int(found[1]), int(found[2])
+    """(year, month) of a run's name "YYYY-MM" (app/services/periods.py); Invalid for anything else."""
+    month = periods.parse(key)
+    return month.year, month.month
 
 
 def period_key(day: date) -> str:
@@ -75,9 +72,8 @@ def period_key(day: date) -> str:
 
 def month_of(key: str) -> Period:
     """The calendar month a run's name stands for (for filters, not for billing)."""
-    year, month = parse_period(key)
-    first = date(year, month, 1)
-    return Period(first, add_months(first, 1) - ONE_DAY)
+    month = periods.parse(key)
+    return Period(month.first_day, month.last_day)
 
 
 def billing_day_of(value: int | None) -> int:
