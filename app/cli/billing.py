@@ -2,8 +2,15 @@
 
 `billing run --period 2026-11` queues the month's run of every active tenant (or of `--tenant CODE`) for
 the workers; with `--wait` it then shows each run's progress, read from its `billing_runs` row (what the
-workers commit batch by batch), until every run is done. Queuing a run again resumes it, and a run that
-is done bills only whoever it has not billed yet, so the command is safe to repeat.
+workers commit batch by batch), until every run is done. Queuing a run again resumes it (one whose worker
+died shows as stalled), and a run that is done bills only whoever it has not billed yet, so the command is
+safe to repeat.
+
+The period is checked for every tenant before any run is queued (app/services/billing/run_periods.py):
+from the month of the tenant's first customer or service to the next month. Outside it the command
+queues nothing and exits 2, naming the range; except that, billing every tenant, a tenant whose first
+month is after the period is skipped with a note (it has nothing to bill then), so a tenant opened this
+month does not block last month's run of all the others.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.cli import err, fail, out, pass_runtime
 from app.services.errors import ServiceError
 
-FINISHED = ("done", "failed")
+FINISHED = ("done", "failed", "stalled")
+USAGE = 2  # click's exit status for a bad option value
 NO_WORKER_HINT = 15.0  # seconds a run may wait for a worker before we say it might have none
 
 
@@ -37,6 +45,32 @@ def _tenants(runtime, code: str | None) -> list:
         return [registry.ref(row) for row in registry.list_all(session) if row.status == "Active"]
 
 
+def _billable(runtime, tenants: list, period: str, chosen: bool) -> list:
+    """The tenants to bill in `period`, once every one of them has been checked; fails naming the range of
+    each tenant that refuses it, before anything is queued."""
+    from app.services import periods
+    from app.services.billing import run_periods
+    from tenants import tenant_context
+
+    month = periods.parse(period)
+    billable, problems = [], []
+    for tenant in tenants:
+        with tenant_context(tenant), runtime.db.session() as session:
+            window = run_periods.window(session)
+        try:
+            window.check(month)
+        except ServiceError as exc:
+            if month < window.earliest and not chosen:
+                err.print(f"{tenant.code}: skipped, nothing to bill before its first month {window.earliest}")
+                continue
+            problems.append(f"{tenant.code}: {exc.detail}")
+            continue
+        billable.append(tenant)
+    if problems:
+        fail("; ".join(problems) + "; nothing was queued", USAGE)
+    return billable
+
+
 def _start(runtime, tenants: list, period: str) -> dict:
     from app.services.billing import runs
     from tenants import tenant_context
@@ -52,11 +86,16 @@ def _start(runtime, tenants: list, period: str) -> dict:
 
 
 def _read(runtime, tenant, run_id: int):
+    """The run's row, its `status` as people should see it (`stalled` when its worker died)."""
     from app.services.billing import runs
     from tenants import tenant_context
 
     with tenant_context(tenant), runtime.db.session() as session:
-        return runs.get_run(session, run_id)
+        row = runs.get_run(session, run_id)
+        status = runs.statuses(session, [row])[row.id]
+        session.expunge(row)
+    row.status = status
+    return row
 
 
 @command.command("run")
@@ -67,15 +106,18 @@ def _read(runtime, tenant, run_id: int):
 @pass_runtime
 def run(runtime, period: str, tenant_code: str | None, wait: bool, poll: float) -> None:
     """Queue the billing run of PERIOD for the workers (and, with --wait, follow it)."""
-    from app.services.billing.cycles import parse_period
+    from app.services import periods
 
     try:
-        parse_period(period)
+        period = str(periods.parse(period))
     except ServiceError as exc:
-        fail(exc.detail)
+        fail(f"--{exc.detail}", USAGE)
     tenants = _tenants(runtime, tenant_code)
     if not tenants:
         fail("no active tenant to bill")
+    tenants = _billable(runtime, tenants, period, chosen=tenant_code is not None)
+    if not tenants:
+        fail(f"no tenant has anything to bill in {period}")
     started = _start(runtime, tenants, period)
     for tenant, run_id in started.items():
         out.print(f"{tenant.code}: billing run {period} queued (#{run_id})")
@@ -89,6 +131,9 @@ def run(runtime, period: str, tenant_code: str | None, wait: bool, poll: float) 
                   f"{row.invoices_created} invoices, {len(row.errors or [])} errors")
         for problem in (row.errors or [])[:10]:
             err.print(f"  customer {problem.get('customer_id')}: {problem.get('error')}")
+        if row.status == "stalled":
+            err.print(f"  its worker stopped half-way: run `backhaul billing run --period {row.period} "
+                      f"--tenant {tenant.code}` again to resume it")
     if errors or any(row.status != "done" for row in rows.values()):
         raise SystemExit(1)
 

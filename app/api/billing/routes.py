@@ -63,12 +63,19 @@ def delete_tax_rate(rate_id):
     tax.delete_rate(db_session(), rate_id)
 
 
+def _runs_out(rows: list) -> list[dict]:
+    """Runs as shown: a run whose worker died says `stalled` rather than `running` for ever."""
+    status = runs.statuses(db_session(), rows)
+    return [{**{name: getattr(row, name) for name in s.BillingRunOut().fields}, "status": status[row.id]}
+            for row in rows]
+
+
 @blp.route("/billing-runs")
 @requires("finance.view", kinds=KINDS)
 @blp.response(200, s.BillingRunOut(many=True))
 def list_billing_runs():
     """The billing runs, latest period first."""
-    return runs.list_runs(db_session())
+    return _runs_out(runs.list_runs(db_session()))
 
 
 @blp.route("/billing-runs", methods=["POST"])
@@ -76,13 +83,16 @@ def list_billing_runs():
 @blp.arguments(s.BillingRunIn)
 @blp.response(202, s.BillingRunOut)
 def start_billing_run(body):
-    """Queue the billing run of a month for a worker (or resume it); follow it with GET."""
-    return runs.start(db_session(), body["period"], requested_by=g.principal.actor)
+    """Queue the billing run of a month for a worker (or resume it, a stalled one too); follow it with GET.
+    The month is from the one of the reseller's first customer or service to the next month: 422 outside,
+    naming `period` and the range (`allowed`), and nothing is queued."""
+    return _runs_out([runs.start(db_session(), body["period"], requested_by=g.principal.actor)])[0]
 
 
 @blp.route("/billing-runs/<int:run_id>")
 @requires("finance.view", kinds=KINDS)
 @blp.response(200, s.BillingRunOut)
 def get_billing_run(run_id):
-    """A billing run's progress: customers to bill and billed, invoices made, errors by customer."""
-    return runs.get_run(db_session(), run_id)
+    """A billing run's progress: customers to bill and billed, invoices made, errors by customer; `stalled`
+    when its worker died half-way."""
+    return _runs_out([runs.get_run(db_session(), run_id)])[0]

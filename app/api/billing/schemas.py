@@ -1,10 +1,20 @@
 """Shapes of the billing settings API: tax rates and billing runs."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api.catalogue.fields import Text
 from app.api.invoices.schemas import DecimalIn, Plain
+from app.services import periods
 from app.services.billing.tax import SERVICE_KINDS
+from app.services.errors import Invalid
+
+
+def a_month(value: str) -> None:
+    """The one reading of a period (app/services/periods.py), as a schema's validator."""
+    try:
+        periods.parse(value)
+    except Invalid as exc:
+        raise ValidationError(exc.detail) from None
 
 
 class TaxRateIn(Schema):
@@ -41,8 +51,9 @@ class TaxRateOut(Schema):
 
 
 class BillingRunIn(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
-                           metadata={"example": "2026-11", "description": "the month to bill, YYYY-MM"})
+    period = fields.String(required=True, validate=a_month, metadata={
+        "example": "2026-11", "description": "the month to bill, YYYY-MM: from the month of the reseller's first "
+        "customer or service up to the next month (422 outside, with the range in `allowed`)"})
 
 
 class RunErrorOut(Schema):
@@ -53,7 +64,10 @@ class RunErrorOut(Schema):
 class BillingRunOut(Schema):
     id = fields.Integer(required=True)
     period = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": ["queued", "running", "done", "failed"]})
+    status = fields.String(required=True, metadata={
+        "enum": ["queued", "running", "stalled", "done", "failed"],
+        "description": "stalled: it was running, but no worker holds it any more (its worker died); start the "
+                       "same period again to resume it"})
     customers_total = fields.Integer(required=True)
     customers_done = fields.Integer(required=True)
     invoices_created = fields.Integer(required=True)

@@ -119,8 +119,9 @@ def next_number(session: Session, series: str, on: date) -> str:
 
 def lock(session: Session, series: str, on: date, *, fmt: str | None = None) -> int:
     """Lock the series' counter for the rest of the transaction without taking a number; returns the last
-    number given. A billing run locks first, then looks at what is already billed, so that two runs of
-    one tenant cannot both decide to bill the same customer."""
+    number given. A billing run's batch locks once it has planned, then looks again at whoever got a
+    document meanwhile, so that two runs of one tenant cannot both bill the same days, and every other
+    issuer waits for the batch's writing only (runs.py)."""
     fmt = fmt or format_of(session, series)
     name = counter_name(series, fmt, on)
     session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=[Counter.name]))

@@ -27,13 +27,27 @@ from the customer's credit if they have some.
 
 Why it is safe to run twice, or to kill half-way. The billing keys are unique, and a customer whose key
 for the period exists is skipped, so a repeated or resumed run bills nobody twice. Customers are billed
-in batches, each in one transaction that first locks the invoice counter of the tenant (numbering.py),
-then looks at what is billed, then writes the invoices with the next numbers, the run's progress with
-them, and commits: a killed worker loses only its open batch, with the numbers it had taken, and two
-runs of one tenant cannot interleave. A batch that fails is redone customer by customer, each in its own
-transaction, and a customer that still fails is recorded in the run's `errors` without stopping it. One
-worker at a time runs a given run (a PostgreSQL advisory lock held for the run, freed by a killed
-worker's connection closing); a second job for it finds the lock taken and leaves.
+in batches, each in one transaction: it reads and plans its bills without locking anything, then locks
+the tenant's invoice counter (numbering.py), plans again whoever got a document meanwhile (another run, a
+hand-made invoice: their history has changed), writes the invoices with the next numbers and the run's
+progress with them, and commits: a killed worker loses only its open batch, with the numbers it had
+taken, and two runs of one tenant cannot both bill the same days. A batch that fails is redone customer
+by customer, each in its own transaction, and a customer that still fails is recorded in the run's
+`errors` without stopping it. One worker at a time runs a given run (a PostgreSQL advisory lock held for
+the run, freed by a killed worker's connection closing); a second job for it finds the lock taken and
+leaves.
+
+Why the counter is locked last. Issuing any invoice of the tenant, by hand or by a run, waits for that
+lock; held while a batch planned, it made the tenant's invoicing wait for the slowest part of the run
+(issue 13: a run of "3000-01" planned for ever and a hand-made invoice hung behind it). Locked last, it
+is held for the writing of one batch only, and a batch is bounded twice: by customers (`BATCH`) and by
+the lines it plans (`LINE_BUDGET`: a customer with years of unbilled days plans a line per cycle, so a
+batch stops early, and the next ones are as small as what fitted). Memory is that of one batch, whatever
+the period; the period itself is bounded to the tenant's months up to the next cycle (run_periods.py).
+
+A run whose worker died. Its row still says `running`, but nobody holds its advisory lock any more (the
+killed worker's connection is gone): `statuses` reports it as `stalled`, the API and the CLI show that,
+and starting the period again queues it (`queued`) for a worker, which resumes it where it stopped.
 
 Speed. The batch is written set-wise (one statement per table per batch, history looked up per batch),
 because a run is 100,000 customers on a big reseller: see bench/billing.py. The PDFs of a run's invoices
@@ -53,7 +67,7 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -70,7 +84,7 @@ from app.models.billing import BillingRun, Invoice, InvoiceLine, InvoiceTax, Led
 from app.models.catalogue import Plan
 from app.services import events
 from app.services.after_commit import AfterCommit
-from app.services.billing import allocation, invoices, numbering, proration
+from app.services.billing import allocation, invoices, numbering, proration, run_periods
 from app.services.billing.cycles import (
     ONE_DAY,
     Period,
@@ -94,6 +108,7 @@ log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 LOOKBACK = timedelta(days=400)  # terminated services are looked at this long after (a yearly cycle and then some)
 BATCH = 1000  # customers a transaction: bigger amortises the per-batch reads; smaller holds the counter less
+LINE_BUDGET = 10_000  # invoice lines a batch plans at most (about 25 MB): a batch with years to catch up stops early
 MAX_ERRORS = 1000
 
 
@@ -192,6 +207,11 @@ class Bill:
     customer_id: int
     charges: dict = field(default_factory=dict)  # currency -> [LineSpec]
     credits: list = field(default_factory=list)  # [Credit]
+
+    @property
+    def size(self) -> int:
+        """Lines planned: what a batch's memory and writing time grow with."""
+        return sum(len(lines) for lines in self.charges.values()) + len(self.credits)
 
 
 @lru_cache(maxsize=4096)
@@ -308,7 +328,8 @@ def plan_customer(ctx: Context, customer_id: int, billing_day: int | None, servi
 # -- reading a batch -------------------------------------------------------------------------------------
 
 def _since(first_day: date) -> datetime:
-    return datetime.combine(first_day - LOOKBACK, datetime.min.time(), UTC)
+    since = date.fromordinal(max(first_day.toordinal() - LOOKBACK.days, 1))  # year 1 has no 400 days before it
+    return datetime.combine(since, datetime.min.time(), UTC)
 
 
 def candidates_query(first_day: date, *, after: int = 0, limit: int | None = None, billing_day: int | None = None):
@@ -455,10 +476,12 @@ class BatchResult:
     invoices: int = 0
     credit_notes: int = 0
     skipped: int = 0
+    lines: int = 0  # lines planned (charges and credits): what the batch held in memory
     invoice_ids: list = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
         self.customers += other.customers
+        self.lines += other.lines
         self.invoices += other.invoices
         self.credit_notes += other.credit_notes
         self.skipped += other.skipped
@@ -469,24 +492,73 @@ class BatchConflict(RuntimeError):
     """An invoice of the batch was written by someone else meanwhile: redo the batch one by one."""
 
 
-def bill_customers(session: Session, ctx: Context, customer_ids: list[int]) -> BatchResult:
-    """Bill these customers for the run's period, in the caller's transaction (see the module docstring)."""
-    result = BatchResult(customers=len(customer_ids))
+def _documents(session: Session, customer_ids: list[int]) -> dict[int, int]:
+    """How many issued (non-draft) documents each customer has. A count only grows (an issued document is
+    never deleted nor made a draft again), so a changed count is a history that changed."""
     if not customer_ids:
-        return result
-    numbering.lock(session, "invoice", ctx.today, fmt=ctx.invoice_format)
-    billed = _already_billed(session, ctx.period, customer_ids)
-    todo = [c for c in customer_ids if c not in billed]
-    result.skipped = len(customer_ids) - len(todo)
-    if not todo:
-        return result
+        return {}
+    return dict(session.execute(text("""
+        SELECT customer_id, count(*) FROM invoices
+        WHERE customer_id = ANY(CAST(:ids AS bigint[])) AND status <> 'Draft' GROUP BY customer_id"""),
+        {"ids": _ids(customer_ids)}).all())
+
+
+def _plan(session: Session, ctx: Context, customer_ids: list[int]) -> list[Bill]:
+    """The bills of these customers (read set-wise, planned one by one), in their order."""
+    if not customer_ids:
+        return []
     days = dict(session.execute(text("SELECT id, billing_day FROM customers WHERE id = ANY(CAST(:ids AS bigint[]))"),
-                                {"ids": _ids(todo)}).all())
-    services = _services(session, ctx, todo)
+                                {"ids": _ids(customer_ids)}).all())
+    services = _services(session, ctx, customer_ids)
     histories = _histories(session, ctx, [s.id for rows in services.values() for s in rows])
     _plan_names(session, ctx, (s.plan_id for rows in services.values() for s in rows))
-    bills = [plan_customer(ctx, cid, days.get(cid), services.get(cid, []), histories) for cid in todo]
+    return [plan_customer(ctx, cid, days.get(cid), services.get(cid, []), histories) for cid in customer_ids]
+
+
+def _plan_within(session: Session, ctx: Context, customer_ids: list[int], billed: set[int],
+                 line_budget: int) -> tuple[list[Bill], int]:
+    """Bills of the customers in order until they come to `line_budget` lines (the first customer always),
+    and how many of `customer_ids` that handled (the billed ones among them are handled by skipping)."""
+    todo = [c for c in customer_ids if c not in billed]
+    bills: list[Bill] = []
+    lines = 0
+    for at in range(0, len(todo), 100):  # read a hundred at a time: no reads for customers the budget leaves out
+        for bill in _plan(session, ctx, todo[at:at + 100]):
+            if bills and lines >= line_budget:
+                handled = customer_ids.index(bill.customer_id)
+                return bills, handled
+            bills.append(bill)
+            lines += bill.size
+    return bills, len(customer_ids)
+
+
+def bill_customers(session: Session, ctx: Context, customer_ids: list[int], *,
+                   line_budget: int | None = None) -> BatchResult:
+    """Bill these customers, in the order given, for the run's period in the caller's transaction; when
+    their bills come to more than `line_budget` lines, only the first of them (`customers` in the result:
+    how many were handled; at least one). See the module docstring for the order of reads and locks."""
+    result = BatchResult()
+    if not customer_ids:
+        return result
+    billed = _already_billed(session, ctx.period, customer_ids)
+    seen = _documents(session, [c for c in customer_ids if c not in billed])  # before the histories are read
+    bills, result.customers = _plan_within(session, ctx, customer_ids, billed, line_budget or LINE_BUDGET)
+    result.skipped = sum(1 for c in customer_ids[:result.customers] if c in billed)
+    if not bills:
+        return result
+    planned = [bill.customer_id for bill in bills]
+
+    numbering.lock(session, "invoice", ctx.today, fmt=ctx.invoice_format)  # held until this batch commits
+    now = _documents(session, planned)
+    changed = [c for c in planned if now.get(c, 0) != seen.get(c, 0)]
+    if changed:  # a document was issued to them while we planned: plan them again, under the lock
+        billed_now = _already_billed(session, ctx.period, changed)
+        result.skipped += len(billed_now)
+        again = {bill.customer_id: bill for bill in _plan(session, ctx, [c for c in changed if c not in billed_now])}
+        bills = [again.get(bill.customer_id) if bill.customer_id in changed else bill for bill in bills]
+        bills = [bill for bill in bills if bill is not None]
     made = _write_invoices(session, ctx, bills)
+    result.lines = sum(bill.size for bill in bills)
     result.invoices = len(made)
     result.invoice_ids = [invoice_id for invoice_id, _ in made]
     for bill in bills:
@@ -607,6 +679,23 @@ def list_runs(session: Session, limit: int = 100) -> list[BillingRun]:
     return list(session.execute(select(BillingRun).order_by(BillingRun.period.desc()).limit(limit)).scalars())
 
 
+def _held_locks(session: Session) -> set[int]:
+    """The advisory locks (bigint keys) held in this database right now, by any connection."""
+    return set(session.execute(text("""
+        SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks
+        WHERE locktype = 'advisory' AND objsubid = 1 AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""")).scalars())
+
+
+def statuses(session: Session, rows: Iterable[BillingRun]) -> dict[int, str]:
+    """Each run's status as people should see it: a `running` run that no worker holds is `stalled`."""
+    rows = list(rows)
+    held = _held_locks(session) if any(row.status == "running" for row in rows) else set()
+    tenant = require_tenant()
+    return {row.id: "stalled" if row.status == "running" and _lock_key(tenant, row.period) not in held
+            else row.status for row in rows}
+
+
 def _ensure_run(session: Session, period: str, requested_by: str) -> BillingRun:
     session.execute(insert(BillingRun).values(period=period, requested_by=requested_by)
                     .on_conflict_do_nothing(index_elements=["period"]))
@@ -616,10 +705,11 @@ def _ensure_run(session: Session, period: str, requested_by: str) -> BillingRun:
 
 def start(session: Session, period: str, *, requested_by: str = "system", enqueue: bool = True) -> BillingRun:
     """The run of `period` (made the first time), queued for a worker once this transaction commits.
-    Starting a run again resumes it, or, when it is done, bills whoever it did not bill yet."""
-    parse_period(period)
+    Starting a run again resumes it (a stalled one too), or, when it is done, bills whoever it did not bill
+    yet. A period outside the tenant's billing months (run_periods.py) is refused before anything is made."""
+    period = str(run_periods.check(session, period))
     row = _ensure_run(session, period, requested_by)
-    if row.status != "running":
+    if statuses(session, [row])[row.id] != "running":  # a worker on it carries on; a second job would leave
         row.status = "queued"
     row.requested_by = requested_by
     session.flush()
@@ -662,13 +752,14 @@ def _batch(db: Database, ctx: Context, progress: Progress | None, customer_ids: 
         if progress is not None:  # in the batch's own transaction: the row says exactly what is committed
             values = {"invoices_created": BillingRun.invoices_created + result.invoices}
             if progress.count_customers:
-                values["customers_done"] = BillingRun.customers_done + len(customer_ids)
+                values["customers_done"] = BillingRun.customers_done + result.customers
             _update_run(session, progress.run_id, **values)
         return result
 
 
 def _process(db: Database, ctx: Context, progress: Progress | None, customer_ids: list[int]) -> BatchResult:
-    """One batch in one transaction; when it fails, each customer in a transaction of its own."""
+    """One batch in one transaction (or its first customers, up to the line budget: `customers` in the
+    result); when it fails, each customer in a transaction of its own."""
     try:
         return _batch(db, ctx, progress, customer_ids)
     except Exception as exc:
@@ -720,25 +811,43 @@ def run(db: Database, run_id: int, *, batch_size: int = BATCH,
 def _run_locked(db: Database, run_id: int, batch_size: int, on_batch, now: datetime | None) -> BillingRun:
     with db.session() as session:
         row = get_run(session, run_id)
+        try:  # a run queued before periods were bounded, or by hand: refused before any work
+            run_periods.check(session, row.period)
+        except Invalid as exc:
+            _update_run(session, run_id, status="failed", finished_at=clock.now(),
+                        errors=[{"customer_id": None, "error": exc.detail}])
+            return get_run(session, run_id)
         ctx = Context.load(session, row.period, actor=row.requested_by, now=now)
         query, params = candidates_query(ctx.first_day)
         total = session.execute(text(f"SELECT count(*) FROM ({query.text}) AS c"), params).scalar_one()
         _update_run(session, run_id, status="running", customers_total=total, customers_done=0, errors=[],
                     started_at=func.coalesce(BillingRun.started_at, clock.now()), finished_at=None)
-    after = 0
-    while True:
-        with db.session() as session:
-            query, params = candidates_query(ctx.first_day, after=after, limit=batch_size)
-            ids = list(session.execute(query, params).scalars())
-        if not ids:
-            break
-        result = _process(db, ctx, Progress(run_id), ids)
-        if on_batch is not None:
-            on_batch(result)
-        after = ids[-1]
+    _bill_through(db, ctx, Progress(run_id), None, batch_size, on_batch)
     with db.session() as session:
         _update_run(session, run_id, status="done", finished_at=clock.now())
         return get_run(session, run_id)
+
+
+def _bill_through(db: Database, ctx: Context, progress: Progress, billing_day: int | None, batch_size: int,
+                  on_batch: Callable[[BatchResult], None] | None = None) -> BatchResult:
+    """Every candidate of the period (with that billing day, if given), batch after batch, the ids read a
+    page at a time. A batch cut short by the line budget makes the next page that size (the customers
+    around it are likely alike), growing back towards `batch_size` while batches fit."""
+    total = BatchResult()
+    after, limit = 0, batch_size
+    while True:
+        with db.session() as session:
+            query, params = candidates_query(ctx.first_day, after=after, limit=limit, billing_day=billing_day)
+            ids = list(session.execute(query, params).scalars())
+        if not ids:
+            return total
+        result = _process(db, ctx, progress, ids)
+        handled = max(1, min(result.customers, len(ids)))
+        if on_batch is not None:
+            on_batch(result)
+        total.add(replace(result, invoice_ids=[]))  # counts only: a day's ids are not kept
+        after = ids[handled - 1]
+        limit = handled if handled < len(ids) else min(batch_size, limit * 2)
 
 
 def due_customers(session: Session, on: date) -> list[int]:
@@ -756,11 +865,7 @@ def bill_due(db: Database, on: date, *, batch_size: int = BATCH, actor: str = "s
     with db.session() as session:
         ctx = Context.load(session, period, actor=actor, now=now)
         run_id = _ensure_run(session, period, actor).id
-        ids = due_customers(session, on)
-    total = BatchResult()
-    for start_at in range(0, len(ids), batch_size):
-        total.add(_process(db, ctx, Progress(run_id, count_customers=False), ids[start_at:start_at + batch_size]))
-    return total
+    return _bill_through(db, ctx, Progress(run_id, count_customers=False), on.day, batch_size)
 
 
 # -- jobs after commit -----------------------------------------------------------------------------------
