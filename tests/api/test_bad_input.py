@@ -109,7 +109,7 @@ def hostile(app, db, settings) -> Hostile:
     from app.services.auth import users
     from tenants import tenant_context
 
-    code = f"BAD{RUN_ID.upper()}"
+    code = f"BAD{RUN_ID.upper()}_{next(_n)}"  # one per module that uses the fixture
     with db.session() as s:
         tenant = tenants.provision(s, code=code, name="Hostile Net", base_domain=settings.base_domain, actor="test")
     with db.session() as s, tenant_context(tenant):
@@ -120,7 +120,7 @@ def hostile(app, db, settings) -> Hostile:
         s.flush()
         user_id, customer_id, admin_hash = user.id, customer.id, s.get(m.User, user.id).password_hash
     with db.session() as s:
-        staff_id = users.create_staff(s, email=f"hostile-{RUN_ID}@isp.example", name="Hostile", password=PASSWORD,
+        staff_id = users.create_staff(s, email=f"hostile-{code.lower()}@isp.example", name="Hostile", password=PASSWORD,
                                       can_impersonate=True).id
     return Hostile(app, db, tenant, host_of(tenant), settings.console_host, user_id, customer_id, staff_id,
                    admin_hash)
