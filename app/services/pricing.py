@@ -33,16 +33,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.models.catalogue import Plan
 from app.models.provisioning import PriceRule, Service
 from app.services.money import HUNDRED, round_money
-from app.services.settings import get_setting
+from app.services.settings import local_today
 
 LIVE = ("Active", "Suspended", "Limited")
 
@@ -179,8 +177,4 @@ def retail_price(session: Session, plan: Plan | int, on: date, customer=None, *,
 
 def today(session: Session) -> date:
     """Today in the reseller's time zone (prices change at the reseller's midnight, not UTC's)."""
-    try:
-        zone = ZoneInfo(get_setting(session, "timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return clock.today(zone)
+    return local_today(session)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import calendar
 import logging
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +38,7 @@ from app.services import activity, catalogue, events, pricing, services
 from app.services.auth.principal import Principal
 from app.services.errors import Conflict, Invalid, NotFound, ServiceError
 from app.services.ids import valid_id
-from app.services.settings import get_setting
+from app.services.settings import get_setting, local_today
 from tenants import require_tenant
 
 log = logging.getLogger(__name__)
@@ -78,10 +77,7 @@ def next_cycle_start(session: Session, service: Service, today: date) -> date:
 
 
 def _local_date(session: Session, moment: datetime) -> date:
-    try:
-        return moment.astimezone(ZoneInfo(get_setting(session, "timezone") or "UTC")).date()
-    except (KeyError, ValueError):
-        return moment.date()
+    return local_today(session, moment)
 
 
 def _date(value, field: str) -> date:

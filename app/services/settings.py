@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import Setting
 
 
@@ -48,6 +51,20 @@ def get_settings(session: Session, *keys: str) -> dict:
     """Several settings in one query, each falling back to its default."""
     found = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
     return {key: found[key] if found.get(key) is not None else copy.deepcopy(_FALLBACKS.get(key)) for key in keys}
+
+
+def zone(session: Session) -> ZoneInfo:
+    """The current tenant's time zone (UTC when unset or unknown): a reseller's day, month and due dates
+    begin at its own midnight."""
+    try:
+        return ZoneInfo(get_setting(session, "timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_today(session: Session, now: datetime | None = None) -> date:
+    """Today (or the day of `now`) in the current tenant's time zone, by the one clock."""
+    return (now or clock.now()).astimezone(zone(session)).date()
 
 
 def put_setting(session: Session, key: str, value) -> None:

@@ -13,7 +13,7 @@ from app.api.services import schemas as s
 from app.models import Customer
 from app.models.catalogue import Plan
 from app.models.provisioning import EquipmentItem, Service
-from app.services import customers, service_requests, services
+from app.services import bulk_services, customers, service_requests, services
 from app.services.errors import NotFound
 from app.services.ids import valid_id
 from app.web import db_session
@@ -174,7 +174,7 @@ _decision("cancel", "Withdraw a Pending or Approved request.")
 
 
 # -- bulk ---------------------------------------------------------------------------------------------
-def _bulk_out(action: str, results: list[customers.CustomerServicesResult]) -> dict:
+def _bulk_out(action: str, results: list[bulk_services.CustomerServicesResult]) -> dict:
     done = [service for customer in results for service in customer.services]
     counts = {outcome: sum(1 for r in done if r.outcome == outcome)
               for outcome in ("changed", "unchanged", "refused", "failed")}
@@ -197,7 +197,7 @@ def _bulk(action: str, path: str, permission: str, schema: type, summary: str):
         ids = body.get("ids")
         if ids is None:
             ids = customers.matching_ids(session, filters, visible)
-        results = customers.change_services(session, ids, action, body["reason"], plan_code=body.get("plan_code"),
+        results = bulk_services.change_services(session, ids, action, body["reason"], plan_code=body.get("plan_code"),
                                             service_type=filters.service_type, actor=g.principal, visible=visible)
         return _bulk_out(action, results)
 

@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -48,7 +48,8 @@ from app.services.billing.tax import LineSpec, Priced, Rate, active_rates, clean
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.ids import valid_id
 from app.services.money import money, round_money
-from app.services.settings import default_settings, get_setting
+from app.services.settings import default_settings, get_setting, local_today
+from app.services.settings import zone as zone_of
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -78,17 +79,6 @@ class InvoicePaid(Conflict):
 def billing_settings(session: Session) -> dict:
     """The tenant's `billing` setting with every key present (defaults for what it does not set)."""
     return {**_BILLING_DEFAULTS, **(get_setting(session, "billing") or {})}
-
-
-def zone_of(session: Session) -> ZoneInfo:
-    try:
-        return ZoneInfo(get_setting(session, "timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_today(session: Session) -> date:
-    return clock.today(zone_of(session))
 
 
 def local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:

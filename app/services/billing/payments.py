@@ -32,7 +32,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -53,7 +52,7 @@ from app.services.billing import allocation, ledger, numbering
 from app.services.commissions import jobs as commission_jobs
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.money import money
-from app.services.settings import get_setting
+from app.services.settings import get_setting, zone
 
 ZERO = Decimal("0.00")
 KEPT = ("succeeded", "partially_refunded", "refunded")  # statuses whose money was received
@@ -101,18 +100,11 @@ def billing_currency(session: Session, customer_id: int) -> str:
     return (found or str(get_setting(session, "currency") or "USD")).upper()
 
 
-def _tenant_zone(session: Session) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(get_setting(session, "timezone") or "UTC"))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def next_receipt_number(session: Session, received_at: datetime) -> str:
     """The next receipt number, in the reseller's `receipt_format`, for the tenant-local date the money
     came in: the shared gap-free counter of the invoice numbers (`numbering`), series `receipt`, taken in
     this transaction, so a rolled-back payment gives its number back."""
-    return numbering.next_number(session, "receipt", received_at.astimezone(_tenant_zone(session)).date())
+    return numbering.next_number(session, "receipt", received_at.astimezone(zone(session)).date())
 
 
 def _note(session: Session, customer_id: int, action: str, actor: str, **detail) -> None:

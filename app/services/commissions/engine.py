@@ -59,7 +59,7 @@ from app.models import Tenant as TenantRow
 from app.models.commissions import CommissionLine, CommissionRule
 from app.services.billing.runs import insert_rows
 from app.services.commissions import rules as rule_svc
-from app.services.settings import get_setting
+from app.services.settings import zone
 from tenants import Tenant, require_tenant, tenant_context
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,8 @@ _SETUP_FEES = text("""
 
 
 def tenant_zone(session: Session) -> str:
-    return str(get_setting(session, "timezone") or "UTC")
+    """The tenant's zone by name, for SQL's AT TIME ZONE (an unknown setting falls back to UTC, as in Python)."""
+    return zone(session).key
 
 
 def read_payments(session: Session, payment_ids: list[int]) -> list[PaymentRow]:

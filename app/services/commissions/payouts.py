@@ -44,10 +44,9 @@ from app.models.commissions import CommissionLine
 from app.models.payouts import FREQUENCIES, METHODS, CommissionAdjustment, Payout, PayoutSchedule
 from app.services import audit
 from app.services.auth import crypto
-from app.services.branding.rendering import locale_of, zone
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.money import CENT, money, round_money, to_decimal
-from app.services.settings import get_setting
+from app.services.settings import get_setting, local_today
 from tenants import require_tenant
 
 PAYABLE = ("Approved", "Adjusted")
@@ -78,8 +77,6 @@ def utcnow() -> datetime:
     return clock.now()
 
 
-def local_today(session: Session, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(zone(locale_of(session).timezone)).date()
 
 
 # -- the schedule ----------------------------------------------------------------------------------------

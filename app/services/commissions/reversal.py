@@ -18,16 +18,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.db import Database
 from app.models.commissions import CommissionLine
 from app.services.billing.runs import insert_rows
-from app.services.commissions.engine import ZERO, Branch, branch, month_of, round_half_up, tenant_zone
+from app.services.commissions.engine import ZERO, Branch, branch, month_of, round_half_up
+from app.services.settings import local_today
 from tenants import require_tenant, tenant_context
 
 ONE = Decimal(1)
@@ -45,14 +44,6 @@ def _fractions(session: Session, payment_ids: list[int]) -> dict[int, Decimal]:
         elif r.refunded_amount and r.refunded_amount > 0:
             out[r.id] = Decimal(r.refunded_amount) / Decimal(r.amount)
     return out
-
-
-def _today(session: Session):
-    try:
-        zone = ZoneInfo(tenant_zone(session))
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return clock.today(zone)
 
 
 def reverse_in_earner(session: Session, source: int, fractions: dict[int, Decimal], today) -> int:
@@ -96,7 +87,7 @@ def reverse_many(db: Database, payment_ids: list[int]) -> int:
         if not fractions:
             return 0
         tree: Branch = branch(session, source)
-        today = _today(session)
+        today = local_today(session)
     written = 0
     for earner in tree.ids:
         with tenant_context(tree.context(earner)), db.session() as session:

@@ -22,6 +22,7 @@ from app.models.provisioning import Service
 from app.models.usage import CoaRequest, FupState, RadiusSession
 from app.services.billing import buckets, cycles, invoices, topups
 from app.services.errors import Conflict
+from app.services.settings import local_today
 from app.services.usage import allowance, rollup, thresholds
 from app.services.usage import fup as fup_rule
 from app.services.usage.allowance import OCTETS_PER_MB
@@ -45,10 +46,6 @@ ERROR_CAUSES = {
 
 def mb(octets: int) -> Decimal:
     return (Decimal(octets) / OCTETS_PER_MB).quantize(MB_PLACES, rounding=ROUND_HALF_UP)
-
-
-def local_today(session: Session, now: datetime | None = None) -> date:
-    return invoices.local_date(now or utcnow(), invoices.zone_of(session))
 
 
 def cycle(session: Session, service: Service, *, now: datetime | None = None) -> dict | None:

@@ -1,5 +1,5 @@
 """The services of many customers at once (a filtered list, or chosen ids): suspended, restored, or moved
-to another plan. (A bulk change of the customers' own status is `status.change_statuses`.)
+to another plan. (A bulk change of the customers' own status is `customers.change_statuses`.)
 
 Each service is done in a SAVEPOINT of its own: one that cannot be done (its status does not allow it,
 the plan is not sold in its region, a database error) is rolled back alone and reported, and the others
