@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import clock, embedded
+from app import clock, embedded  # here, in xdist's controller, BACKHAUL_CLOCK becomes the offset its workers inherit
 from app.config import Settings
 from app.db import Database, sqlalchemy_url
 
@@ -29,6 +29,14 @@ QUEUE_NAMESPACE = f"backhaul-test-{RUN_ID}"
 # Redis of this run, never in the default namespace of a Backhaul running on the same machine.
 os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or embedded.ensure_redis(DATA_DIR)
 os.environ["BACKHAUL_QUEUE_NAMESPACE"] = QUEUE_NAMESPACE
+
+
+def pytest_report_header(config):
+    """Say so when the clock is moved (BACKHAUL_CLOCK, the moved-clock runs of `make test`): a failure then
+    may be a test or a rule that hangs on the day it runs."""
+    if clock.is_moved():
+        return f"clock: moved to {clock.now().isoformat(timespec='seconds')} (BACKHAUL_CLOCK), ticking"
+    return None
 
 
 def _server_urls() -> tuple[str, str]:
