@@ -124,6 +124,19 @@ class Running:
         return found
 
 
+def _group(pgid: int) -> list[int]:
+    """The live processes of a process group (a child of `backhaul run` and what it started)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -157,6 +170,7 @@ def test_a_killed_worker_is_started_again_while_radius_and_the_web_keep_answerin
     assert "worker exited with code -9 (SIGKILL); restarting in 1 s (restart 1)" in run.log
     restarted = run.children()["worker"]
     assert restarted != pids["worker"] and f"worker started again (pid {restarted})" in run.log
+    assert _group(pids["worker"]) == []  # the killed worker's own worker processes went with it
     assert "stopping the rest" not in run.log
     assert all(_alive(pid) for name, pid in pids.items() if name != "worker"), run.log  # the others never stopped
     assert access(run.auth_port, sub.username) == "Access-Accept"
