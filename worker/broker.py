@@ -15,7 +15,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from app.config import Settings
 from app.db import Database
-from tenants import registry
+from tenants import registry, storage
 from worker.middleware import TenantMiddleware
 
 # Alembic announces each of its plugins at INFO when first imported (the actors reach app.services.tenants,
@@ -24,8 +24,7 @@ logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def build_broker(redis_url: str, namespace: str | None = None) -> RedisBroker:
-    broker = RedisBroker(url=redis_url, namespace=namespace or os.environ.get("BACKHAUL_QUEUE_NAMESPACE",
-                                                                             "backhaul"))
+    broker = RedisBroker(url=redis_url, namespace=namespace or storage.namespace())
     broker.add_middleware(TenantMiddleware())
     return broker
 

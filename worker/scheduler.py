@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +47,7 @@ from sqlalchemy import text
 from app import clock
 from tenants import Tenant, tenant_context
 from tenants.schema import quote_schema
+from tenants.storage import redis_key
 from worker import broker as runtime
 
 log = logging.getLogger(__name__)
@@ -76,12 +76,8 @@ if not any(isinstance(m, PeriodiqMiddleware) for m in runtime.broker.middleware)
     runtime.broker.add_middleware(PeriodiqMiddleware(skip_delay=300))
 
 
-def namespace() -> str:
-    return os.environ.get("BACKHAUL_QUEUE_NAMESPACE", "backhaul")
-
-
 def day_key(schema: str, day: date) -> str:
-    return f"{namespace()}:{schema}:daily:{day.isoformat()}"
+    return redis_key(schema, "daily", day.isoformat())
 
 
 def _zone(name) -> ZoneInfo:

@@ -19,6 +19,7 @@ from app.portals.doors import Door
 from app.services.auth.crypto import decrypt, digest, encrypt
 from app.services.auth.login import scope
 from app.web import state
+from tenants.storage import redis_key
 
 TTL_SECONDS = 300
 
@@ -35,7 +36,7 @@ def _cookie_key(door: Door) -> str:
 
 
 def _redis_key(door: Door, handle: str) -> str:
-    return f"backhaul:{scope()}:portal-sign-in:{door.name}:{digest(handle)}"
+    return redis_key(scope(), "portal-sign-in", door.name, digest(handle))
 
 
 def begin(door: Door, identifier: str, password: str, next_: str | None) -> None:

@@ -25,6 +25,7 @@ from app.services.auth.realms import CUSTOMER
 from app.services.auth.sessions import RequestMeta
 from app.services.errors import Invalid, NotFound, ServiceError
 from tenants import Tenant, tenant_context
+from tenants.storage import redis_key
 
 TICKET_SECONDS = 60
 SESSION_FOR = timedelta(hours=1)
@@ -37,7 +38,7 @@ class NotAllowed(ServiceError):
 
 
 def _key(tenant: Tenant, ticket: str) -> str:
-    return f"backhaul:{tenant.schema}:impersonation:{digest(ticket)}"
+    return redis_key(tenant.schema, "impersonation", digest(ticket))
 
 
 def issue_ticket(session: Session, redis, staff: Principal, portal_id: str) -> tuple[Tenant, str]:

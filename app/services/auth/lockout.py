@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models.base import utcnow
 from app.services.auth.realms import Realm
 from app.services.errors import ServiceError
+from tenants.storage import redis_key
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=30)
@@ -68,11 +69,11 @@ def clear(account) -> None:
 
 
 def _ip_key(scope: str, ip: str) -> str:
-    return f"backhaul:{scope}:login-failures:ip:{ip}"
+    return redis_key(scope, "login-failures", "ip", ip)
 
 
 def _device_key(scope: str, device_digest: str) -> str:
-    return f"backhaul:{scope}:login-failures:device:{device_digest}"
+    return redis_key(scope, "login-failures", "device", device_digest)
 
 
 def check_ip(redis, scope: str, ip: str | None) -> None:
