@@ -4,10 +4,10 @@
 from sqlalchemy import select
 
 from app.models import ActivityEvent, Customer
-from app.services.auth.permissions import BUILTIN_ROLES
 from app.services.auth import users
+from app.services.auth.permissions import BUILTIN_ROLES
 from tenants import tenant_context
-from tests.auth.conftest import PASSWORD, bearer, reseller_login  # noqa: F401
+from tests.auth.conftest import PASSWORD, bearer
 from tests.portal_api.conftest import api_key, impersonate
 
 

@@ -169,8 +169,30 @@ def test_the_customers_billing_and_usage_notices_open_their_portal(client, db, a
     assert acc.portal_id in client.get("/portal", headers={"Host": acc.host}).get_data(as_text=True)
 
 
+def test_the_email_change_link_goes_to_the_confirmation_page_on_the_customers_host(client, db, accounts):
+    """The link is made by the real request (POST /portal/api/profile/email); it must be the portal's
+    confirmation page on the reseller's host, carrying the token the confirmation takes."""
+    from app.services.selfcare.email_change import CONFIRM_PATH
+
+    acc = accounts()
+    token = client.post("/portal/auth/login", json={"portal_id": acc.portal_id, "password": PASSWORD},
+                        headers={"Host": acc.host}).get_json()["token"]
+    assert client.post("/portal/api/profile/email", json={"email": "new.address@example.com"},
+                       headers=bearer(token, acc.host)).status_code == 202
+    [mail] = _tenant_mail(db, acc.tenant, "customer/email_change")
+    links = {u for u in _links(mail.body_text, mail.body_html) if "/brand/" not in u}
+    assert len(links) == 1, links
+    [url] = links
+    parts = urlsplit(url)
+    assert parts.hostname == acc.host and parts.path == CONFIRM_PATH and parts.query.startswith("token=bhe.")
+    confirmed = client.post("/portal/api/profile/email/confirm", json={"token": parts.query.removeprefix("token=")},
+                            headers={"Host": acc.host})
+    assert confirmed.status_code == 200
+
+
 LINKED = {"security/password_reset", "security/lockout", "security/new_device", "welcome",
-          "billing/payment_reminder", "billing/dunning_action", "billing/service_restored", "usage/threshold"}
+          "billing/payment_reminder", "billing/dunning_action", "billing/service_restored", "usage/threshold",
+          "customer/email_change"}
 LINK_SOURCE = re.compile(r"href=|src=|https?://|_url\b|_src\b")
 
 

@@ -1,8 +1,10 @@
 """The customer's money: invoices and their PDFs, payments and receipts, the balance, statements, credit
 notes, the ledger, and the stored payment methods (the Finance pages of the self-care portal call the
 same services: `app.services.selfcare.finance`). Drafts are never shown; another customer's document is
-404. Reading needs `self.view`; choosing the default payment method or removing one `self.edit`. Paying
-is the payment pages' own flow.
+404. Reading needs `self.view`; choosing the default payment method or removing one `self.edit`.
+
+Paying, and one payment as it stands (`GET /portal/api/payments/<id>`), are the payment routes'
+(app/api/portal_payments).
 """
 
 from __future__ import annotations
@@ -106,14 +108,6 @@ def list_payments(args):
     """Your payments, newest first, with the invoices each paid, a page at a time with the total."""
     rows, total = finance.list_payments(db_session(), me(), **args)
     return _page(args["page"], args["per_page"], total, payments_out(rows))
-
-
-@blp.route("/payments/<int:payment_id>")
-@requires("self.view", kinds=CUSTOMER)
-@blp.response(200, s.MyPaymentOut)
-def get_payment(payment_id):
-    """One of your payments."""
-    return payments_out([finance.own_payment(db_session(), me(), payment_id)])[0]
 
 
 @blp.route("/payments/<int:payment_id>/receipt")
