@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     api = Api(app)
     from app.api import register_blueprints
     from app.services.auth import crypto
-    from app.web import auth, branding, errors, limits, pages, tenancy
+    from app.web import auth, branding, errors, limits, pages, security, tenancy
 
     crypto.configure(settings.secret_key)
     import radius.coa  # noqa: F401  (CoA/Disconnect on service changes made through the web)
@@ -52,5 +52,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.init_app(app)
     branding.init_app(app)
     pages.init_app(app)
+    security.init_app(app)  # after branding: Talisman reaches for the page templates' environment
     app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)
     return app
