@@ -1,0 +1,13 @@
+"""The customer portal (DESIGN "The portals"): one module per section, each a blueprint named
+`customer_<section>` whose first page is the endpoint nav.py lists, drawn in the shell of shell.py and
+guarded by gate.py. Today: the dashboard."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.portals.customer import dashboard
+
+    app.register_blueprint(dashboard.bp)

@@ -1,0 +1,40 @@
+"""The customer portal's sections, in the order its navigation shows them: the one list every page's menu
+is drawn from (portal/layout.html).
+
+A section is shown once its page exists, that is once a view is registered under its endpoint, so a new
+section's page needs only its blueprint: its place in the menu is already here. Until then no link leads to
+a page that is not there. Signing out is no section: it is a form (a POST with its CSRF token), always shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str  # a msgid: the layout translates it
+    endpoint: str  # the section's first page
+
+
+SECTIONS = (
+    Section("dashboard", "Dashboard", "customer_dashboard.index"),
+    Section("services", "Services", "customer_services.index"),
+    Section("usage", "Usage", "customer_usage.index"),
+    Section("billing", "Billing", "customer_billing.index"),
+    Section("topups", "Top-ups", "customer_topups.index"),
+    Section("profile", "Profile", "customer_profile.index"),
+    Section("security", "Security", "customer_security.index"),
+)
+
+
+def menu() -> list[dict]:
+    """The sections whose pages exist, each with its address and whether the request is in it (a section's
+    pages are the endpoints of its blueprint, `customer_<key>.*`)."""
+    here = (request.endpoint or "").partition(".")[0]
+    return [{"key": s.key, "label": s.label, "url": url_for(s.endpoint),
+             "current": here == s.endpoint.partition(".")[0]}
+            for s in SECTIONS if s.endpoint in current_app.view_functions]
