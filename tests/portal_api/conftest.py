@@ -89,6 +89,16 @@ def portal(db, client, make_tenant, make_plan):  # noqa: F811
     return make
 
 
+def reseller_admin(client, db, p: Portal) -> dict:
+    """Headers of a new Admin of the customer's reseller, signed in on its host."""
+    name = f"admin{next(_n)}@{p.tenant.code.lower()}.example"
+    with db.session() as s, tenant_context(p.tenant):
+        users.create_user(s, username=name, email=name, role="Admin", password=PASSWORD)
+    answer = client.post("/reseller/auth/login", json={"username": name, "password": PASSWORD},
+                         headers={"Host": p.host})
+    return bearer(answer.get_json()["token"], p.host)
+
+
 def api_key(client, p: Portal, access: str) -> dict:
     made = client.post("/portal/api/api-keys", json={"name": access, "access": access}, headers=p.headers)
     assert made.status_code == 201, made.get_json()

@@ -8,16 +8,7 @@ from app.services.auth import users
 from app.services.auth.permissions import BUILTIN_ROLES
 from tenants import tenant_context
 from tests.auth.conftest import PASSWORD, bearer
-from tests.portal_api.conftest import api_key, impersonate
-
-
-def _admin_token(client, db, p):
-    with db.session() as s, tenant_context(p.tenant):
-        user, _ = users.create_user(s, username=f"admin@{p.tenant.code.lower()}.example",
-                                    email=f"admin@{p.tenant.code.lower()}.example", role="Admin", password=PASSWORD)
-    answer = client.post("/reseller/auth/login", json={"username": user.username, "password": PASSWORD},
-                         headers={"Host": p.host})
-    return bearer(answer.get_json()["token"], p.host)
+from tests.portal_api.conftest import api_key, impersonate, reseller_admin
 
 
 def _customer(db, p, customer_id=None) -> Customer:
@@ -81,7 +72,7 @@ def test_bad_values_and_fields_the_reseller_keeps_are_refused_by_name_and_nothin
 
 def test_the_reseller_chooses_the_editable_fields(client, db, portal):
     p = portal()
-    admin = _admin_token(client, db, p)
+    admin = reseller_admin(client, db, p)
     assert client.get("/reseller/api/portal-settings", headers=admin).get_json()["contacts_editable"] is False
     set_ = client.put("/reseller/api/portal-settings", headers=admin,
                       json={"editable_fields": ["mpesa_number", "latitude", "longitude"]})
@@ -143,7 +134,7 @@ def test_contacts_are_read_only_unless_the_reseller_lets_customers_edit_them(cli
     assert refused.status_code == 403 and refused.get_json()["type"].endswith("/not-allowed-by-provider")
     assert client.patch(f"/portal/api/contacts/{mine}", headers=p.headers, json={"name": "J"}).status_code == 403
 
-    client.put("/reseller/api/portal-settings", headers=_admin_token(client, db, p), json={"contacts_editable": True})
+    client.put("/reseller/api/portal-settings", headers=reseller_admin(client, db, p), json={"contacts_editable": True})
     made = client.post("/portal/api/contacts", headers=p.headers,
                        json={"name": "Tech Person", "email": "tech@example.com", "is_primary": True})
     assert made.status_code == 201, made.get_json()
