@@ -13,7 +13,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from app.api.portal_profile import schemas as s
-from app.api.selfcare.access import CUSTOMER, me, own_session_only
+from app.api.selfcare.access import CUSTOMER, me, own_session
 from app.services import contacts
 from app.services.errors import NotFound
 from app.services.selfcare import email_change, profile
@@ -55,12 +55,12 @@ def update_profile(body):
 
 @blp.route("/profile/email", methods=["POST"])
 @requires("self.edit", kinds=CUSTOMER)
+@own_session("changing the e-mail address")
 @blp.arguments(s.EmailChangeIn)
 @blp.response(202, s.EmailChangeOut)
 def request_email_change(body):
     """Ask to use a new e-mail address: a link goes to it (valid 24 hours, once), and your current address
     is told; the address changes when the link is opened. In your own session only."""
-    own_session_only("changing the e-mail address")
     sent_to = email_change.request_email_change(db_session(), state().redis, me(), body["email"], actor=g.principal,
                                                 default_base=request.host_url)
     return {"message": "a confirmation link is on its way to the new address", "pending_email": sent_to}

@@ -14,7 +14,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from app.api.portal_services import schemas as s
-from app.api.selfcare.access import CUSTOMER, me, own_session_only
+from app.api.selfcare.access import CUSTOMER, me, own_session
 from app.services.selfcare import my_services, network_password, plan_changes
 from app.web import db_session, state
 from app.web.auth import requires
@@ -94,12 +94,12 @@ def cancel_request(request_id):
 
 @blp.route("/services/<int:service_id>/network-password", methods=["POST"])
 @requires("self.edit", kinds=CUSTOMER)
+@own_session("revealing the network password")
 @blp.arguments(s.RevealIn)
 @blp.response(200, s.RevealOut)
 def reveal_network_password(body, service_id):
     """The service's network (PPPoE / Wi-Fi) username and password, after your portal password: wrong
-    passwords are limited like sign-ins (429 after 5), and every attempt is in your activity log."""
-    my_services.own_service(db_session(), me(), service_id)
-    own_session_only("revealing the network password")
+    passwords are limited like sign-ins (429 after 5), and every attempt is in your activity log. In your
+    own session only."""
     return network_password.reveal(db_session(), state().redis, me(), service_id, body["password"],
                                    principal=g.principal, ip=request.remote_addr)
