@@ -352,3 +352,41 @@ class UsageBucket(TenantBase):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     reference: Mapped[str | None] = mapped_column(String(120), unique=True)  # idempotency of a top-up
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+PAYMENT_REQUEST_PROVIDERS = ("mpesa", "stripe")
+
+
+class PaymentRequest(TenantBase, Timestamps):
+    """A payment a customer started from the portal: an M-PESA STK push or a card checkout at the processor.
+
+    It holds what the payment itself does not: the invoice the customer chose (the money goes there first),
+    the key that makes a double-submitted form start one payment (unique per customer), what was asked of
+    the gateway (never a secret: no Password, no callback URL), and the gateway's final word in its own
+    terms (`result_code`, `result_desc`) so the customer can be told why it did not go through. The money
+    is the `payment` (pending until the gateway says), the one truth of whether it was received."""
+
+    __tablename__ = "payment_requests"
+    __table_args__ = (
+        CheckConstraint(_in("provider", PAYMENT_REQUEST_PROVIDERS), name="provider"),
+        CheckConstraint("amount > 0", name="amount"),
+        UniqueConstraint("customer_id", "idempotency_key", name="uq_payment_requests_customer_key"),
+        UniqueConstraint("provider", "provider_ref", name="uq_payment_requests_provider_ref"),
+        Index("ix_payment_requests_customer_invoice", "customer_id", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    phone: Mapped[str | None] = mapped_column(String(12))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    provider_ref: Mapped[str | None] = mapped_column(String(120))  # CheckoutRequestID, or the checkout session id
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    result_code: Mapped[str | None] = mapped_column(String(20))
+    result_desc: Mapped[str | None] = mapped_column(String(300))
+    queries: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # STK status queries made
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))

@@ -85,9 +85,13 @@ def apply(session: Session, invoice: Invoice, amount: Decimal, *, payment_id: in
     return row
 
 
-def settle(session: Session, customer_id: int, *, today: date | None = None) -> list[PaymentAllocation]:
+def settle(session: Session, customer_id: int, *, today: date | None = None,
+           prefer: tuple[int, int] | None = None) -> list[PaymentAllocation]:
     """Spend the customer's unallocated payments (oldest first), then credit notes, on their open
-    invoices (oldest first). Safe to call any time: with nothing to spend or nothing owed it does nothing."""
+    invoices (oldest first). Safe to call any time: with nothing to spend or nothing owed it does nothing.
+
+    `prefer` (payment id, invoice id): that payment pays that invoice before the others, because the
+    customer chose it (they pressed Pay on it); what is left goes oldest first as always."""
     invoices = open_invoices(session, customer_id)
     if not invoices:
         return []
@@ -105,7 +109,10 @@ def settle(session: Session, customer_id: int, *, today: date | None = None) -> 
         if left > ZERO:
             sources.append(("credit_note", note.id, left))
     for kind, source_id, left in sources:
-        for invoice in invoices:
+        order = invoices
+        if prefer is not None and kind == "payment" and source_id == prefer[0]:
+            order = sorted(invoices, key=lambda i: i.id != prefer[1])  # stable: the chosen one, then oldest first
+        for invoice in order:
             if left <= ZERO:
                 break
             row = apply(session, invoice, left, today=today,

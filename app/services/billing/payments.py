@@ -8,7 +8,8 @@ none does:
 2. it takes the next receipt number from the gap-free counter invoices use (`numbering`, series `receipt`,
    per year when the format shows the year), updated in the same transaction: a payment rolled back gives
    its number back;
-3. it settles the customer's open invoices, oldest first (`allocation.settle`): a partial payment leaves
+3. it settles the customer's open invoices, oldest first (`allocation.settle`) — except that a payment the
+   customer started from the portal for an invoice pays that one first: a partial payment leaves
    the invoice Partially Paid, an overpayment stays on the payment as credit that the next invoice takes;
 4. it tells dunning, which restores a Limited or Suspended service once the overdue balance is cleared.
 
@@ -45,6 +46,7 @@ from app.models.billing import (
     LedgerEntry,
     Payment,
     PaymentAllocation,
+    PaymentRequest,
     Refund,
 )
 from app.models.provisioning import Service
@@ -195,11 +197,18 @@ def _post_received(session: Session, payment: Payment, *, actor: str, today: dat
     ledger.post(session, customer_id=payment.customer_id, kind="payment", amount=-payment.amount,
                 currency=payment.currency, payment_id=payment.id, actor=actor,
                 description=f"Payment {payment.receipt_number} ({payment.method.replace('_', ' ')})")
-    allocation.settle(session, payment.customer_id, today=today)
+    allocation.settle(session, payment.customer_id, today=today, prefer=_chosen_invoice(session, payment))
     _note(session, payment.customer_id, "payment.received", actor, payment_id=payment.id, amount=payment.amount,
           method=payment.method, receipt=payment.receipt_number, provider_ref=payment.provider_ref)
     _restore_hook(session, payment.customer_id, actor, today)
     commission_jobs.queue_after_commit(session, "commission_payment", payment.id)
+
+
+def _chosen_invoice(session: Session, payment: Payment) -> tuple[int, int] | None:
+    """The invoice the customer started this payment for from the portal (gateways/initiation.py), if any."""
+    invoice_id = session.execute(select(PaymentRequest.invoice_id)
+                                 .where(PaymentRequest.payment_id == payment.id)).scalar_one_or_none()
+    return (payment.id, invoice_id) if invoice_id is not None else None
 
 
 def confirm(session: Session, payment_id: int, *, amount=None, provider_ref: str | None = None,
