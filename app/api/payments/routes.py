@@ -19,7 +19,7 @@ from app.api.visibility import principal, visible, visible_customer
 from app.models.billing import GatewayEvent, Payment
 from app.services.auth.principal import USER
 from app.services.billing import payment_methods, payments, pdfs, retries
-from app.services.billing.gateways import config, events
+from app.services.billing.gateways import config, daraja_settings, events
 from app.web import db_session
 from app.web.auth import requires
 
@@ -242,12 +242,26 @@ def rotate_mpesa_token():
     return {"token": token, "stk_url": f"{base}/stk", "c2b_url": f"{base}/c2b"}
 
 
+@blp.route("/payments/gateways/mpesa", methods=["PUT"])
+@requires("settings.manage", kinds=KINDS)
+@blp.arguments(s.MpesaGatewayIn)
+@blp.response(200, s.GatewaysOut)
+def set_mpesa_gateway(body):
+    """Set the Daraja API credentials (stored encrypted, shown only as set) with which Backhaul sends STK
+    pushes to customers who pay from the portal: a paybill, or a till (Buy Goods) with its store number as
+    `shortcode` and the till as `till_number`. A secret left out keeps the stored one. Makes the M-PESA
+    callback token if there is none yet."""
+    daraja_settings.set_daraja(db_session(), **body)
+    return _gateways_out()
+
+
 @blp.route("/payments/gateways/stripe", methods=["PUT"])
 @requires("settings.manage", kinds=KINDS)
 @blp.arguments(s.StripeGatewayIn)
 @blp.response(200, s.GatewaysOut)
 def set_stripe_gateway(body):
-    """Set the card processor's webhook signing secret and/or secret API key (stored encrypted)."""
+    """Set the card processor's webhook signing secret and/or secret API key (stored encrypted). The key
+    charges stored cards (retries) and opens the hosted checkouts customers pay by card from the portal."""
     config.set_stripe(db_session(), **body)
     return _gateways_out()
 

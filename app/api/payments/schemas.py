@@ -172,9 +172,22 @@ class ChargeAttemptOut(Schema):
     payment_method_id = fields.Integer(allow_none=True)
 
 
+class DarajaOut(Schema):
+    consumer_key_set = fields.Boolean(required=True)
+    consumer_secret_set = fields.Boolean(required=True)
+    passkey_set = fields.Boolean(required=True)
+    shortcode = fields.String(allow_none=True)
+    shortcode_type = fields.String(allow_none=True, metadata={"enum": ["paybill", "till"]})
+    till_number = fields.String(allow_none=True)
+    environment = fields.String(allow_none=True, metadata={"enum": ["sandbox", "production"]})
+    updated_at = fields.String(allow_none=True)
+
+
 class MpesaGatewayOut(Schema):
     configured = fields.Boolean(required=True)
     rotated_at = fields.String(allow_none=True)
+    daraja = fields.Nested(DarajaOut, required=True, metadata={
+        "description": "the Daraja API credentials STK pushes are sent with (secrets shown as set or not)"})
 
 
 class StripeGatewayOut(Schema):
@@ -193,6 +206,21 @@ class MpesaTokenOut(Schema):
     token = fields.String(required=True, metadata={"description": "shown once; only its digest is stored"})
     stk_url = fields.String(required=True, metadata={"description": "the CallBackURL of STK pushes"})
     c2b_url = fields.String(required=True, metadata={"description": "the C2B ConfirmationURL to register"})
+
+
+class MpesaGatewayIn(Schema):
+    shortcode = Text(required=True, validate=validate.Regexp(r"^[0-9]{5,7}$"), metadata={
+        "description": "the paybill number, or for a till the store number the passkey was issued for"})
+    shortcode_type = fields.String(required=True, validate=validate.OneOf(["paybill", "till"]))
+    till_number = Text(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{5,7}$"), metadata={
+        "description": "a till only: the Buy Goods number customers pay (PartyB), which may differ from shortcode"})
+    environment = fields.String(required=True, validate=validate.OneOf(["sandbox", "production"]))
+    consumer_key = Text(load_default=None, allow_none=True, validate=validate.Length(min=8, max=500),
+                        metadata={"description": "omitted: keep the one stored (required the first time)"})
+    consumer_secret = Text(load_default=None, allow_none=True, validate=validate.Length(min=8, max=500),
+                           metadata={"description": "omitted: keep the one stored (required the first time)"})
+    passkey = Text(load_default=None, allow_none=True, validate=validate.Length(min=8, max=500),
+                   metadata={"description": "the Lipa na M-PESA Online passkey; omitted: keep the one stored"})
 
 
 class StripeGatewayIn(Schema):

@@ -7,7 +7,8 @@
   usable URL and the comparison is constant-time. Rotating makes a new token and the old URLs stop
   working at once; register the new ones with Daraja first if no callback may be lost. URLs end up in
   proxy access logs: keep those private, and allow-list Safaricom's callback addresses at the proxy
-  where possible.
+  where possible. The STK pushes Backhaul sends itself carry a token derived from that digest
+  (`stk_callback_token`), and the Daraja API credentials they need are in `daraja_settings`.
 - Card processor (Stripe style): the endpoint's signing secret (`whsec_…`, issued by the processor when the
   reseller registers `https://<their host>/webhooks/stripe`) verifies `Stripe-Signature`; the secret API key
   lets the retry job charge stored cards. Both are needed in clear to be used, so they are encrypted at
@@ -55,6 +56,30 @@ def mpesa_token_ok(session: Session, token: str) -> bool:
     return hmac.compare_digest(stored, crypto.digest(token))
 
 
+def stk_callback_token(session: Session) -> str | None:
+    """The token in the CallBackURL of the STK pushes we send, derived from the stored digest of the M-PESA
+    token (a keyed digest of it, under SECRET_KEY): we must hand Daraja a usable URL with every push, yet
+    the database still holds none. Rotating the M-PESA token changes it too; a push in flight then misses
+    its callback and is settled by its status query instead."""
+    stored = _load(session).get("mpesa", {}).get("token_digest")
+    return crypto.digest(f"mpesa-stk-callback:{stored}") if stored else None
+
+
+def mpesa_stk_token_ok(session: Session, token: str) -> bool:
+    """An STK callback comes to the URL registered by hand (the M-PESA token) or to the one our pushes carry."""
+    if mpesa_token_ok(session, token):
+        return True
+    expected = stk_callback_token(session)
+    return bool(expected and token and len(token) <= 200 and hmac.compare_digest(expected, token))
+
+
+def ensure_mpesa_token(session: Session) -> None:
+    """Make a callback token if there is none yet (not shown: `rotate_mpesa_token` shows a new one)."""
+    value = _load(session)
+    if not value.get("mpesa", {}).get("token_digest"):
+        rotate_mpesa_token(session)
+
+
 def set_stripe(session: Session, *, webhook_secret: str | None = None, api_key: str | None = None) -> None:
     if webhook_secret is None and api_key is None:
         raise Invalid("give webhook_secret, api_key or both", field="webhook_secret")
@@ -91,10 +116,13 @@ def remove(session: Session, provider: str) -> None:
 
 def describe(session: Session) -> dict:
     """What is configured, never the secrets themselves."""
+    from app.services.billing.gateways import daraja_settings
+
     value = _load(session)
     mpesa, stripe = value.get("mpesa", {}), value.get("stripe", {})
     return {
-        "mpesa": {"configured": bool(mpesa.get("token_digest")), "rotated_at": mpesa.get("rotated_at")},
+        "mpesa": {"configured": bool(mpesa.get("token_digest")), "rotated_at": mpesa.get("rotated_at"),
+                  "daraja": daraja_settings.describe(mpesa.get("daraja") or {})},
         "stripe": {"webhook_secret_set": bool(stripe.get("webhook_secret")), "api_key_set": bool(stripe.get("api_key")),
                    "updated_at": stripe.get("updated_at")},
     }
