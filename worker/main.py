@@ -10,6 +10,7 @@ from worker.actors import (  # noqa: F401
     daily,  # due service requests, platform housekeeping
     dunning,
     email,
+    mpesa_queries,  # asking M-PESA how an STK push ended when no callback came
     payments,  # automatic charge retries
     payouts,  # commission payouts on the processing day
     reports,  # scheduled reports e-mailed

@@ -19,10 +19,12 @@ is refused before anything is read or written. Event ids: `stk:<CheckoutRequestI
 The payment's reference is the M-PESA receipt number in both cases, so money reported by an STK callback
 and again by a C2B confirmation is one payment. Daraja's times are East Africa Time (UTC+3).
 
-Which customer: an STK push we sent left a pending payment under its CheckoutRequestID (`stk_sent`), so
-its callback settles that one; otherwise the payer's phone number, if exactly one customer has it. A C2B
-payment names its account in BillRefNumber: a Portal ID or the customer's M-PESA number (the seed's
-Paybill instructions). No match: the event is kept as `unmatched` for staff.
+Which customer: an STK push we sent (`stk_push.initiate_mpesa`) left a pending payment under its
+CheckoutRequestID (`stk_sent`), so its callback settles that one, paying the invoice the customer chose
+first, and keeps Daraja's ResultCode for the customer's page (`initiation.record_result`); otherwise
+the payer's phone number, if exactly one customer has it. A C2B payment names its account in
+BillRefNumber: a Portal ID or the customer's M-PESA number (the seed's Paybill instructions). No match:
+the event is kept as `unmatched` for staff.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.services.billing import payments
-from app.services.billing.gateways import config, events
+from app.services.billing.gateways import config, events, initiation
 from app.services.billing.gateways.events import Outcome, Received
 from app.services.billing.payment_methods import normalise_msisdn
 from app.services.errors import Invalid
@@ -104,7 +106,8 @@ def stk_sent(session: Session, *, customer_id: int, amount, checkout_request_id:
 
 
 def handle_stk(session: Session, token: str, raw: bytes) -> Outcome:
-    check_token(session, token)
+    if not config.mpesa_stk_token_ok(session, token):  # the registered URL's token, or our pushes' own
+        raise events.TokenInvalid("this M-PESA callback URL is not (or no longer) valid")
     doc = events.parse(raw)
     callback = (doc.get("Body") or {}).get("stkCallback")
     if not isinstance(callback, dict) or not callback.get("CheckoutRequestID"):
@@ -127,6 +130,7 @@ def _apply_stk(session: Session, callback: dict, doc: dict) -> tuple[str, int | 
             return "ignored: already succeeded", pending.id
         payments.fail(session, pending.id, reason=f"M-PESA {callback.get('ResultCode')}: "
                                                   f"{callback.get('ResultDesc') or 'not paid'}", actor=ACTOR)
+        initiation.record_result(session, pending.id, callback.get("ResultCode"), callback.get("ResultDesc"))
         return "failed", pending.id
     money = received_from("stk_callback", doc)
     if not money.provider_ref or money.provider_ref == "None":
@@ -134,11 +138,13 @@ def _apply_stk(session: Session, callback: dict, doc: dict) -> tuple[str, int | 
     if pending is not None:
         if pending.status in payments.KEPT:
             return "duplicate", pending.id
+        initiation.record_result(session, pending.id, callback.get("ResultCode"), callback.get("ResultDesc"))
         try:
             payments.confirm(session, pending.id, amount=money.amount, provider_ref=money.provider_ref,
                              received_at=money.received_at, actor=ACTOR)
         except payments.DuplicatePayment as exc:  # its C2B confirmation came first: one payment, not two
             payments.fail(session, pending.id, reason=f"recorded as payment #{exc.payment.id}", actor=ACTOR)
+            initiation.record_result(session, pending.id, "duplicate", f"recorded as payment #{exc.payment.id}")
             return "duplicate", exc.payment.id
         return "applied", pending.id
     customer_id = events.customer_for_account(session, money.account)
