@@ -15,6 +15,10 @@ Events applied (anything else is kept as `ignored: unsupported`):
 - `payment_intent.payment_failed`: a pending or failed payment for the intent stays (or becomes) failed.
   Arriving after `succeeded` (the processor does not promise order) it changes nothing: `ignored: already
   succeeded`.
+- `checkout.session.completed`, `…async_payment_succeeded|failed`, `checkout.session.expired`: the
+  hosted checkouts customers open from the portal (`checkout`); an intent made by one of them (its
+  metadata names our payment request) settles that checkout's pending payment, and its decline is ignored
+  while the customer may still try another card on the same page.
 - `charge.refunded`: `amount_refunded` is the charge's cumulative refund; what exceeds our record of the
   payment's refunds is recorded as a refund. A refund we recorded ourselves first therefore is not recorded
   twice, and two deliveries of successive refunds add up correctly whatever their order.
@@ -39,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from app.models.billing import Refund
 from app.services.billing import payments
-from app.services.billing.gateways import config, events
+from app.services.billing.gateways import checkout, config, events
 from app.services.billing.gateways.events import Outcome, Received
 from app.services.errors import Invalid
 
@@ -120,7 +124,7 @@ def handle(session: Session, raw: bytes, signature: str | None, *, now: float | 
     if row is None:
         return Outcome(PROVIDER, event_id, "duplicate", duplicate=True)
     handler = {"payment_intent.succeeded": _succeeded, "payment_intent.payment_failed": _failed,
-               "charge.refunded": _refunded}.get(kind)
+               "charge.refunded": _refunded, **checkout.HANDLERS}.get(kind)
     if handler is None:
         return events.apply(session, PROVIDER, event_id, row, lambda: ("ignored: unsupported", None))
     return events.apply(session, PROVIDER, event_id, row, lambda: handler(session, doc, obj))
@@ -134,6 +138,13 @@ def _succeeded(session: Session, doc: dict, obj: dict) -> tuple[str, int | None]
             return "duplicate", existing.id
         payments.confirm(session, existing.id, amount=money.amount, received_at=money.received_at, actor=ACTOR)
         return "applied", existing.id
+    started = checkout.payment_for_intent(session, obj)  # the intent of a checkout the customer opened
+    if started is not None:
+        if started.status in payments.KEPT:  # its checkout.session.completed came first
+            return "duplicate", started.id
+        payments.confirm(session, started.id, amount=money.amount, provider_ref=money.provider_ref,
+                         received_at=money.received_at, actor=ACTOR)
+        return "applied", started.id
     customer_id = events.customer_for_account(session, money.account)
     if customer_id is None:
         return "unmatched", None
@@ -150,6 +161,9 @@ def _failed(session: Session, doc: dict, obj: dict) -> tuple[str, int | None]:
             return "ignored: already succeeded", existing.id
         payments.fail(session, existing.id, reason=reason, actor=ACTOR)
         return "failed", existing.id
+    started = checkout.payment_for_intent(session, obj)
+    if started is not None:  # declined on the checkout page, where the customer may try another card
+        return "ignored: checkout still open", started.id
     customer_id = events.customer_for_account(session, _metadata(obj).get("portal_id"))
     if customer_id is None:
         return "ignored: unknown account", None
