@@ -7,5 +7,10 @@ same event at once queue on that unique key; the first applies it, the other for
 are acknowledged with no effect. A notification that fails its check writes nothing at all.
 
 Per-tenant credentials (`config`): the Stripe-style webhook secret and API key, encrypted at rest, and the
-M-PESA webhook token, stored only as a keyed digest. They live in the tenant's `payment_gateways` setting.
+M-PESA webhook token, stored only as a keyed digest; the Daraja API credentials (`daraja_settings`),
+encrypted. They live in the tenant's `payment_gateways` setting; the gateways' addresses are the
+operator's (`endpoints`).
+
+Payments customers start from the portal (`initiation`, shared): an M-PESA STK push (`stk_push`, over
+`daraja`) or a hosted card checkout (`checkout`); the notifications above then settle them.
 """
