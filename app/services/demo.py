@@ -265,6 +265,7 @@ def seed_finance(db) -> None:
     from app.services.commissions import demo as commission_demo
     from app.services.commissions import payout_demo
     from app.services.reseller_accounts import demo as account_demo
+    from app.services.usage import fup
     from app.services.usage.demo import seed_usage
     from tenants.registry import directory
 
@@ -273,5 +274,7 @@ def seed_finance(db) -> None:
     account_demo.seed_demo(db)
     for spec in RESELLERS:
         with tenant_context(directory().by_code(spec["code"])), db.session() as session:
-            for service_id in session.execute(select(Service.id).where(Service.status == "Active")).scalars():
+            active = list(session.execute(select(Service.id).where(Service.status == "Active")).scalars())
+            for service_id in active:
                 seed_usage(session, service_id)
+            fup.check(session, active)  # drawn from the buckets as accounting would, so the cycle adds up
