@@ -29,17 +29,20 @@ def seed_demo(runtime) -> dict:
 def print_summary(summary: dict, console_host: str, port: int | None = None) -> None:
     suffix = f":{port}" if port else ""
     out.print(f"Every demo login uses the password [bold]{summary['password']}[/bold]")
-    out.print(f"[bold]Master ISP console[/bold]  http://{console_host}{suffix}/  staff: {summary['staff']['email']}",
-              soft_wrap=True)
+    out.print(f"[bold]Master ISP console[/bold]  http://{console_host}{suffix}/console/login  "
+              f"staff: {summary['staff']['email']}", soft_wrap=True)
     for item in summary["resellers"]:
         parent = f", sub-reseller of {item['parent']}" if item["parent"] else ""
         out.print(f"[bold]{item['name']}[/bold] ({item['code']}{parent})")
-        for host in item["hosts"]:
-            out.print(f"  portal:    http://{host}{suffix}/", soft_wrap=True)
+        host = item["hosts"][0]
+        for other in item["hosts"]:
+            out.print(f"  portal:    http://{other}{suffix}/", soft_wrap=True)
+        out.print(f"  customers sign in at http://{host}{suffix}/login, the team at http://{host}{suffix}/reseller/login",
+                  soft_wrap=True)
         for username, role in item["users"]:
-            out.print(f"  team:      {username} ({role}) — POST /reseller/auth/login", soft_wrap=True)
+            out.print(f"  team:      {username} ({role})", soft_wrap=True)
         for portal_id, name, status in item["customers"]:
-            out.print(f"  customer:  {portal_id}  {name} ({status}) — POST /portal/auth/login", soft_wrap=True)
+            out.print(f"  customer:  {portal_id}  {name} ({status})", soft_wrap=True)
         out.print(f"  network:   each customer's service signs in as their Portal ID with {item['network_password']}",
                   soft_wrap=True)
     if "nas" in summary:

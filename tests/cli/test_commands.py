@@ -1,5 +1,7 @@
 """The `backhaul` command as an operator uses it."""
 
+import re
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -87,6 +89,12 @@ def test_demo_seed_is_idempotent(client):
     for portal_id in ("ABC000001", "XYZ000003", "ABE000002"):
         assert portal_id in second.output
     assert "ABC000005" not in second.output  # nothing created twice
+    # every address the summary prints opens a page: the portals' front pages and the sign-in pages
+    printed = set(re.findall(r"http://([a-z0-9.-]+)(/[a-z/]*)", second.output))
+    assert ("abc.test.example", "/login") in printed and ("abc.test.example", "/reseller/login") in printed
+    assert ("console.test.example", "/console/login") in printed
+    for host, path in printed:
+        assert client.get(path, headers={"Host": host}).status_code == 200, (host, path)
     body = client.get("/api/v1/portal", headers={"Host": "east.abc.test.example"}).get_json()
     assert body["tenant"]["code"] == "ABC_EAST" and body["title"] == "ABC East Connect"
     listing = run("tenants", "list").output
