@@ -16,6 +16,7 @@ from app.models import Tenant as TenantRow
 from app.models.catalogue import Plan
 from app.services import catalogue, customers, network_credentials, price_rules, services, tenants
 from app.services.auth import users
+from app.services.selfcare import portal_rules
 from tenants import tenant_context
 from tenants.schema import subdomain_for_code
 
@@ -41,6 +42,19 @@ PLANS = [
 ABC_PRICING = {"service_type": "internet", "markup_type": "percent", "markup_value": "25.00", "min_price": "1500.00",
                "max_price": "12000.00", "effective_from": "2026-01-01",
                "promotional_pricing": {"enabled": True, "discount_percent": 10, "valid_until": "2027-03-31"}}
+
+# The top-up bundles each demo reseller offers its customers in the portal (app/services/selfcare/portal_rules.py)
+DEMO_BUNDLES = [
+    {"code": "DATA-5GB", "name": "5 GB data, 30 days", "kind": "data", "amount": "5120", "price": "500.00",
+     "validity_days": 30},
+    {"code": "DATA-20GB", "name": "20 GB data, 30 days", "kind": "data", "amount": "20480", "price": "1500.00",
+     "validity_days": 30},
+    {"code": "VOICE-100", "name": "100 minutes, 30 days", "kind": "voice", "amount": "100", "price": "200.00",
+     "validity_days": 30},
+    {"code": "SMS-200", "name": "200 SMS, 30 days", "kind": "sms", "amount": "200", "price": "100.00",
+     "validity_days": 30},
+    {"code": "CREDIT-500", "name": "KES 500 prepaid credit", "kind": "money", "amount": "500.00", "price": "500.00"},
+]
 
 # White-label brands ("Branding Configuration" in 001); ABC East inherits ABC's and changes one colour.
 BRANDS = {
@@ -201,6 +215,8 @@ def seed(session_factory: Callable, base_domain: str) -> list[dict]:
         with session_factory() as session, tenant_context(tenant):
             if spec["code"] == "ABC_ISP" and not price_rules.list_rules(session):
                 price_rules.create_rule(session, dict(ABC_PRICING), actor="demo")
+            if not portal_rules.bundles(session):
+                portal_rules.set_bundles(session, DEMO_BUNDLES, actor="demo")
             portal_ids = []
             for kind, first, last, company, email, phone, status in spec["customers"]:
                 customer = customers.find_by_email(session, email)
