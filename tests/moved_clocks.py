@@ -26,6 +26,7 @@ SUITES = (
     "tests/radius/test_fup.py",  # fair-use cycles
     "tests/radius/test_usage.py",
     "tests/radius/test_usage_api.py",
+    "tests/portal_api",  # the customer's statements, renewals, plan-change proration, bucket expiry
 )
 
 
