@@ -101,6 +101,9 @@ def test_an_upgrade_is_done_and_its_price_is_the_new_plans(client, db, portal):
     assert service.plan_id == p.fast.id and service.price == Decimal("2000.00")
     listed = client.get("/portal/api/service-requests", headers=p.headers).get_json()
     assert [r["id"] for r in listed] == [made.get_json()["id"]]
+    of_service = client.get(f"/portal/api/services/{p.service_id}/requests", headers=p.headers).get_json()
+    assert [(r["kind"], r["status"], r["payload"]["plan_id"]) for r in of_service] == [
+        ("upgrade", "Completed", p.fast.id)]
 
 
 def test_a_downgrade_cannot_be_sent_as_an_upgrade_to_skip_approval(client, db, portal):

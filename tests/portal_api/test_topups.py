@@ -57,6 +57,7 @@ def test_the_reseller_offers_bundles_and_the_customer_sees_them(client, db, port
         assert answer.status_code == 422, bad
     assert client.get("/portal/api/topup-bundles", headers=p.headers).get_json() == offered  # nothing half-kept
     assert client.put("/reseller/api/topup-bundles", headers=p.headers, json={"bundles": []}).status_code == 403
+    assert client.get("/reseller/api/topup-bundles", headers=admin).get_json() == offered
 
 
 def test_a_bundle_is_bought_from_a_balance_that_covers_it(client, db, portal):
@@ -84,6 +85,18 @@ def test_a_bundle_is_bought_from_a_balance_that_covers_it(client, db, portal):
     assert len(_buckets(db, p)) == 1 and _credit(db, p) == Decimal("100.00")  # charged once
     assert client.post(f"/portal/api/services/{p.service_id}/topups", headers=p.headers,
                        json={"bundle": "DATA-5GB"}).status_code == 409  # 100.00 left does not cover 500.00
+
+
+def test_an_idempotency_key_buys_once(client, db, portal):
+    p = portal()
+    _offer(client, db, p)
+    pay(db, p, "2000.00")
+    keyed = {**p.headers, "Idempotency-Key": "a7f1c3e0-portal-topup"}
+    first = client.post(f"/portal/api/services/{p.service_id}/topups", headers=keyed, json={"bundle": "SMS-100"})
+    second = client.post(f"/portal/api/services/{p.service_id}/topups", headers=keyed, json={"bundle": "SMS-100"})
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true" and second.get_json() == first.get_json()
+    assert len(_buckets(db, p, "addon")) == 1 and _credit(db, p) == Decimal("1950.00")
 
 
 def test_only_the_resellers_bundles_and_only_the_customers_services(client, db, portal):
