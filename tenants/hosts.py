@@ -26,7 +26,7 @@ def normalise_host(raw: str | None) -> str | None:
         return host[: end + 1]
     if host.count(":") == 1:
         host, _, port = host.partition(":")
-        if not port.isdigit():
+        if not (port.isascii() and port.isdigit()):
             return None
     elif ":" in host:
         return None

@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, StaffSession
-from app.services.auth import accounts, api_keys, sessions, view_as
+from app.services.auth import accounts, api_keys, crypto, sessions, view_as
 from app.services.auth.principal import USER, Principal
 from app.services.auth.realms import BY_KIND, STAFF
 from app.services.errors import ServiceError
@@ -89,7 +89,7 @@ def _credential() -> tuple[str | None, bool]:
 def _token_tenant(token: str) -> tuple[str, int] | None:
     prefix, _, rest = token.partition(".")
     tenant, _, secret = rest.partition(".")
-    if prefix not in RESOLVERS or not tenant.isdigit() or len(secret) < 20:
+    if prefix not in RESOLVERS or not crypto.is_number(tenant) or len(secret) < 20:
         return None
     return prefix, int(tenant)
 

@@ -59,3 +59,14 @@ def decrypt(token: str) -> str:
 def digest(value: str) -> str:
     """A keyed digest for high-entropy tokens we only ever compare (session tokens, reset tokens, codes)."""
     return hmac.new(_derive(b"token-digest", _secret_key()), value.encode(), hashlib.sha256).hexdigest()
+
+
+def same(given: str, expected: str) -> bool:
+    """A constant-time comparison of text someone sent with text we expect. `hmac.compare_digest` refuses
+    str holding anything but ASCII (a TypeError: a 500 for whoever sends 'é'), so both are compared as UTF-8."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit()` also takes '²' and '１', which `int()` then refuses or reads."""
+    return text.isascii() and text.isdigit()

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
+from app.services.auth import crypto
 from app.services.auth.crypto import digest
 from app.services.auth.realms import Realm
 
@@ -39,7 +40,7 @@ def make_token(tenant_id: int | None) -> str:
 def token_tenant(token: str, prefix: str = PREFIX) -> int | None:
     """The tenant id a token names (0 for the platform), or None when it is not such a token."""
     parts = token.split(".", 2)
-    if len(parts) != 3 or parts[0] != prefix or not parts[1].isdigit() or len(parts[2]) < 20:
+    if len(parts) != 3 or parts[0] != prefix or not crypto.is_number(parts[1]) or len(parts[2]) < 20:
         return None
     return int(parts[1])
 

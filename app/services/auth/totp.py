@@ -12,10 +12,11 @@ import time
 
 import pyotp
 import segno
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
+from app.services.auth import crypto
 from app.services.auth.crypto import decrypt, digest, encrypt
 from app.services.auth.realms import Realm
 from app.services.errors import Conflict, Invalid
@@ -25,26 +26,51 @@ BACKUP_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read out over the phone
 
 
-def begin_enrolment(account, label: str, issuer: str) -> dict:
-    """A new secret for the account (pending until confirmed with a code) and how to scan it."""
-    if account.totp_enabled_at:
-        raise Conflict("two-factor authentication is already on; turn it off first")
-    secret = pyotp.random_base32()
-    account.totp_secret = encrypt(secret)
+def _provisioning(secret: str, label: str, issuer: str) -> dict:
     uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=issuer)
     qr = segno.make(uri, error="m")
     return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr.svg_inline(scale=4),
             "qr_data_uri": qr.svg_data_uri(scale=4)}
 
 
+def begin_enrolment(account, label: str, issuer: str) -> dict:
+    """A new secret for the account (pending until confirmed with a code) and how to scan it."""
+    if account.totp_enabled_at:
+        raise Conflict("two-factor authentication is already on; turn it off first")
+    secret = pyotp.random_base32()
+    account.totp_secret = encrypt(secret)
+    return _provisioning(secret, label, issuer)
+
+
+def pending_enrolment(account, label: str, issuer: str) -> dict | None:
+    """The enrolment begun and not yet confirmed, as `begin_enrolment` described it; None when there is
+    none. A page shows the secret and its QR code in two requests (the page, then the image), so both
+    must read the one secret that is stored, never make a new one."""
+    if account.totp_enabled_at or not account.totp_secret:
+        return None
+    return _provisioning(decrypt(account.totp_secret), label, issuer)
+
+
+def status(session: Session, realm: Realm, account) -> dict:
+    """Whether two-factor authentication is on or waiting for its first code, and the backup codes left."""
+    model = realm.backup_code
+    left = session.execute(
+        select(func.count()).select_from(model).where(model.principal_kind == realm.kind,
+                                                      model.principal_id == account.id, model.used_at.is_(None))
+    ).scalar_one()
+    return {"enabled": account.totp_enabled_at is not None,
+            "pending": account.totp_secret is not None and account.totp_enabled_at is None,
+            "backup_codes_left": left}
+
+
 def _matching_step(secret: str, code: str, now: float) -> int | None:
     code = (code or "").strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (crypto.is_number(code) and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now // STEP)
     for step in (current, current - 1, current + 1):  # one step of clock drift either way
-        if secrets.compare_digest(totp.at(step * STEP), code):
+        if crypto.same(code, totp.at(step * STEP)):
             return step
     return None
 

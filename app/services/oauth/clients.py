@@ -9,7 +9,6 @@ SECRET_KEY, so a stolen copy of the table cannot even be checked offline.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ from app.models import OAuthClient
 from app.models.base import utcnow
 from app.models.oauth import AUTH_METHODS, GRANT_TYPES
 from app.services import audit
-from app.services.auth import permissions
+from app.services.auth import crypto, permissions
 from app.services.auth.crypto import digest
 from app.services.errors import Invalid, NotFound
 from app.services.oauth import scopes as sc
@@ -78,7 +77,7 @@ class Client(ClientMixin):
 
     def check_client_secret(self, client_secret: str) -> bool:
         stored = self.row.secret_digest
-        return stored is not None and hmac.compare_digest(stored, secret_digest(client_secret))
+        return stored is not None and crypto.same(secret_digest(client_secret), stored)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.row.token_endpoint_auth_method

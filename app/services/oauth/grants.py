@@ -13,8 +13,6 @@ transaction is otherwise rolled back with the error response, and the revocation
 
 from __future__ import annotations
 
-import hmac
-
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -24,6 +22,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from app.models import User
 from app.models.base import utcnow
 from app.models.oauth import AUTH_METHODS
+from app.services.auth import crypto
 from app.services.oauth import codes, tokens
 from app.services.oauth import scopes as sc
 
@@ -31,7 +30,7 @@ CONFIDENTIAL = ["client_secret_basic", "client_secret_post"]
 
 
 def _s256_matches(verifier: str, challenge: str) -> bool:
-    return hmac.compare_digest(create_s256_code_challenge(verifier), challenge)
+    return crypto.same(create_s256_code_challenge(verifier), challenge)
 
 
 def _active_user(session, user_id: int | None) -> User | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import OAuthClient, OAuthToken, User
 from app.models.base import utcnow
-from app.services.auth import accounts, realms
+from app.services.auth import accounts, crypto, realms
 from app.services.auth.crypto import digest
 from app.services.auth.principal import CLIENT, Principal
 from app.services.oauth import scopes as sc
@@ -37,7 +37,7 @@ def new_token(prefix: str, tenant_id: int) -> str:
 def _tenant_of(token: str, prefix: str) -> int | None:
     head, _, rest = token.partition(".")
     tenant, _, secret = rest.partition(".")
-    if head != prefix or not tenant.isdigit() or len(secret) < 20:
+    if head != prefix or not crypto.is_number(tenant) or len(secret) < 20:
         return None
     return int(tenant)
 

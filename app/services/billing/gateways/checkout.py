@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Domain
 from app.models.billing import Payment, PaymentRequest
+from app.services.auth import crypto
 from app.services.billing import payments
 from app.services.billing.gateways import config, endpoints, initiation
 from app.services.billing.gateways.events import NotConfigured
@@ -169,7 +170,7 @@ def payment_for_intent(session: Session, intent: dict) -> Payment | None:
     """The pending payment of the checkout that made this intent (its metadata names our request)."""
     metadata = intent.get("metadata") if isinstance(intent.get("metadata"), dict) else {}
     named = str(metadata.get("payment_request") or "")
-    if not named.isdigit() or not 0 < int(named) < 2**63:
+    if not crypto.is_number(named) or not 0 < int(named) < 2**63:
         return None
     return _request_payment(session, session.get(PaymentRequest, int(named)))
 

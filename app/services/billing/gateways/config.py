@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from sqlalchemy.orm import Session
@@ -53,7 +52,7 @@ def mpesa_token_ok(session: Session, token: str) -> bool:
     stored = _load(session).get("mpesa", {}).get("token_digest")
     if not stored or not token or len(token) > 200:
         return False
-    return hmac.compare_digest(stored, crypto.digest(token))
+    return crypto.same(crypto.digest(token), stored)
 
 
 def stk_callback_token(session: Session) -> str | None:
@@ -70,7 +69,7 @@ def mpesa_stk_token_ok(session: Session, token: str) -> bool:
     if mpesa_token_ok(session, token):
         return True
     expected = stk_callback_token(session)
-    return bool(expected and token and len(token) <= 200 and hmac.compare_digest(expected, token))
+    return bool(expected and token and len(token) <= 200 and crypto.same(token, expected))
 
 
 def ensure_mpesa_token(session: Session) -> None:

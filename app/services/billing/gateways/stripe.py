@@ -42,6 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.billing import Refund
+from app.services.auth import crypto
 from app.services.billing import payments
 from app.services.billing.gateways import checkout, config, events
 from app.services.billing.gateways.events import Outcome, Received
@@ -70,14 +71,14 @@ def verify(raw: bytes, header: str | None, secret: str, *, now: float | None = N
     timestamp, signatures = None, []
     for part in (header or "").split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and crypto.is_number(value):
             timestamp = int(value)
         elif name == "v1" and value:
             signatures.append(value)
     if timestamp is None or not signatures:
         raise events.SignatureInvalid("Stripe-Signature header missing or malformed (t=…,v1=…)")
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    if not any(crypto.same(s, expected) for s in signatures):
         raise events.SignatureInvalid("the signature does not match the body")
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance:
