@@ -11,11 +11,10 @@ from datetime import timedelta
 
 from flask import after_this_request, g, request
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 
 from app.api.auth import schemas as s
 from app.models.base import utcnow
-from app.services.auth import accounts, links, login, reset, sessions, totp
+from app.services.auth import accounts, links, login, login_history, reset, sessions, totp
 from app.services.auth.principal import Principal
 from app.services.auth.realms import CUSTOMER, STAFF, USER, Realm
 from app.services.auth.sessions import RequestMeta
@@ -100,7 +99,9 @@ def _not_impersonating(principal: Principal) -> None:
         raise Forbidden("not while impersonating: the customer's own password and 2FA are theirs to change")
 
 
-def _fresh(realm: Realm, principal: Principal) -> None:
+def require_fresh_sign_in(realm: Realm, principal: Principal) -> None:
+    """Turning two-factor authentication off, or replacing its backup codes, needs a sign-in within the last
+    5 minutes: a session left open on a shared computer must not be enough (the portal's pages call this too)."""
     row = _own_session(realm, principal)
     if row is None or utcnow() - row.authenticated_at > FRESH:
         raise Forbidden("sign in again (within the last 5 minutes) to change two-factor settings")
@@ -177,11 +178,7 @@ def build(realm: Realm, prefix: str, login_schema, identifier: str, title: str) 
     @blp.response(200, s.LoginEventOut(many=True))
     def history():
         """The last 50 sign-in attempts on this account."""
-        model = realm.login_event
-        rows = db_session().execute(
-            select(model).where(model.principal_kind == realm.kind, model.principal_id == g.principal.id)
-            .order_by(model.at.desc()).limit(50)
-        ).scalars()
+        rows = login_history.attempts(db_session(), realm, g.principal.id, limit=50)
         return [{"at": r.at, "success": r.success, "reason": r.reason, "ip": str(r.ip) if r.ip else None,
                  "user_agent": r.user_agent} for r in rows]
 
@@ -226,15 +223,7 @@ def build(realm: Realm, prefix: str, login_schema, identifier: str, title: str) 
     @blp.response(200, s.TwoFactorStatus)
     def two_factor_status():
         """Whether two-factor authentication is on, and how many backup codes are left."""
-        account = _account(realm, g.principal)
-        model = realm.backup_code
-        left = db_session().execute(
-            select(func.count()).select_from(model).where(model.principal_kind == realm.kind,
-                                                          model.principal_id == account.id, model.used_at.is_(None))
-        ).scalar_one()
-        return {"enabled": account.totp_enabled_at is not None,
-                "pending": account.totp_secret is not None and account.totp_enabled_at is None,
-                "backup_codes_left": left}
+        return totp.status(db_session(), realm, _account(realm, g.principal))
 
     @blp.route("/2fa/enrol", methods=["POST"])
     @requires(kinds=kinds)
@@ -261,7 +250,7 @@ def build(realm: Realm, prefix: str, login_schema, identifier: str, title: str) 
     def disable():
         """Turn two-factor authentication off (needs a sign-in within the last 5 minutes)."""
         _not_impersonating(g.principal)
-        _fresh(realm, g.principal)
+        require_fresh_sign_in(realm, g.principal)
         account = _account(realm, g.principal)
         if not account.totp_enabled_at and not account.totp_secret:
             raise Conflict("two-factor authentication is not on")
@@ -274,7 +263,7 @@ def build(realm: Realm, prefix: str, login_schema, identifier: str, title: str) 
     def regenerate():
         """Replace the backup codes (needs a fresh sign-in); the old ones stop working."""
         _not_impersonating(g.principal)
-        _fresh(realm, g.principal)
+        require_fresh_sign_in(realm, g.principal)
         account = _account(realm, g.principal)
         if not account.totp_enabled_at:
             raise Conflict("two-factor authentication is not on")

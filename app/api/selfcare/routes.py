@@ -88,8 +88,7 @@ def list_api_keys():
 def create_api_key(body):
     """A new key, read-only or read-write, optionally expiring; the key is shown this once."""
     _own_credentials_only()
-    raw, key = api_keys.create(db_session(), g.principal.id, **body)
-    activity.record(db_session(), g.principal, g.principal.id, "api_key.create", key=key.prefix, access=key.access)
+    raw, key = api_keys.create(db_session(), g.principal.id, **body, actor=g.principal)
     return _key_out(key, raw)
 
 
@@ -99,8 +98,7 @@ def create_api_key(body):
 def revoke_api_key(key_id):
     """Revoke a key: it stops working at once."""
     _own_credentials_only()
-    api_keys.revoke(db_session(), g.principal.id, key_id)
-    activity.record(db_session(), g.principal, g.principal.id, "api_key.revoke", key_id=key_id)
+    api_keys.revoke(db_session(), g.principal.id, key_id, actor=g.principal)
 
 
 def _redeem(ticket: str):

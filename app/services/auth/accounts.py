@@ -11,6 +11,7 @@ from app import models as m
 from app.services.auth import permissions
 from app.services.auth.principal import CUSTOMER, STAFF, USER, Principal
 from app.services.auth.realms import Realm
+from app.services.errors import NotFound
 from app.services.settings import get_setting
 from tenants import current_tenant
 
@@ -41,6 +42,14 @@ def find(session: Session, realm: Realm, identifier: str):
     if customer is None or customer.status == "Inactive":  # closed for good; Suspended may still sign in to pay
         return None
     return session.get(m.PortalAccount, customer_id)
+
+
+def get(session: Session, realm: Realm, principal_id: int):
+    """A signed-in principal's own account (its password and second factor), by the principal's id."""
+    account = session.get(realm.account, principal_id)
+    if account is None:
+        raise NotFound("account not found")
+    return account
 
 
 def email_of(session: Session, realm: Realm, account) -> str | None:

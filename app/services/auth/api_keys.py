@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from app import models as m
 from app.models.base import utcnow
+from app.services import activity
 from app.services.auth import permissions
 from app.services.auth.crypto import digest
 from app.services.auth.principal import CUSTOMER, Principal
 from app.services.errors import Invalid, NotFound
+from app.services.ids import valid_id
 from tenants import require_tenant
 
 ACCESS = ("read", "read_write")
@@ -26,8 +28,9 @@ MAX_KEYS = 20
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def create(session: Session, customer_id: int, *, name: str, access: str,
-           expires_at: datetime | None) -> tuple[str, m.ApiKey]:
+def create(session: Session, customer_id: int, *, name: str, access: str, expires_at: datetime | None,
+           actor: Principal | None = None) -> tuple[str, m.ApiKey]:
+    """A new key, returned once as (the key itself, its row); the customer's activity log says who made it."""
     if access not in ACCESS:
         raise Invalid("access must be read or read_write", field="access")
     if expires_at is not None and expires_at <= utcnow():
@@ -40,6 +43,7 @@ def create(session: Session, customer_id: int, *, name: str, access: str,
                    key_hash=digest(raw), access=access, expires_at=expires_at)
     session.add(key)
     session.flush()
+    activity.record(session, actor, customer_id, "api_key.create", key=key.prefix, access=key.access)
     return raw, key
 
 
@@ -48,11 +52,18 @@ def list_keys(session: Session, customer_id: int) -> list[m.ApiKey]:
                                 .order_by(m.ApiKey.id)).scalars())
 
 
-def revoke(session: Session, customer_id: int, key_id: int) -> None:
-    key = session.get(m.ApiKey, key_id)
+def own_key(session: Session, customer_id: int, key_id: int) -> m.ApiKey:
+    """One of the customer's keys still working; anyone else's, or a revoked one, is not found."""
+    key = session.get(m.ApiKey, key_id) if valid_id(key_id) else None
     if key is None or key.customer_id != customer_id or key.revoked_at is not None:
         raise NotFound("no such active key")
+    return key
+
+
+def revoke(session: Session, customer_id: int, key_id: int, *, actor: Principal | None = None) -> None:
+    key = own_key(session, customer_id, key_id)
     key.revoked_at = utcnow()
+    activity.record(session, actor, customer_id, "api_key.revoke", key_id=key_id)
 
 
 def resolve(session: Session, token: str) -> Principal | None:
