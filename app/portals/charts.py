@@ -17,12 +17,33 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pygal
-from flask import Response
+from flask import Response, request
 from pygal.style import Style
 
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>|<script\b[^>]*/>", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a chart is drawn, in the SVG's own pixels, and the most labels it shows on each axis.
+
+    Why two: the image is scaled to the width it is given, and its text with it. Drawn 720 px wide, a chart
+    shown about 300 px wide on a phone has its labels at 5 px and crowded together; so phones (the kit's
+    `<picture>` picks by the width of the screen, NARROW_MEDIA) get a drawing made for their width, with a
+    larger font and a few labels only. The table below the chart still has every figure."""
+
+    width: int
+    height: int
+    font: int
+    labels: int
+    y_labels: int  # at most this many steps on the y axis (pygal's `max_scale`)
+
+
+WIDE = Size(width=720, height=280, font=13, labels=12, y_labels=8)
+NARROW = Size(width=360, height=300, font=16, labels=4, y_labels=5)
+NARROW_MEDIA = "(max-width: 40rem)"
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,7 @@ class Chart:
     label_title: str = ""  # the heading of the labels' column in the table
     summary: str = ""  # the image's alternative text: what the chart shows, in a sentence
     every: int = 1  # label every n-th point on the axis (the table has them all)
+    axis_labels: tuple[str, ...] = ()  # shorter labels for the axis (the table shows `labels`); default: `labels`
     kind: str = "bar"
     extra: dict = field(default_factory=dict)
 
@@ -50,30 +72,55 @@ class Chart:
     def rows(self) -> list[tuple[str, list]]:
         return [(label, [s.values[i] for s in self.series]) for i, label in enumerate(self.labels)]
 
+    @property
+    def narrow_src(self) -> str:
+        """The phone's drawing of the same chart: the same address, with `size=narrow`."""
+        if not self.src:
+            return ""
+        return f"{self.src}{'&' if '?' in self.src else '?'}size=narrow"
 
-def style(primary: str, secondary: str, font: str) -> Style:
+    @property
+    def sizes(self) -> dict[str, Size]:
+        return {"wide": WIDE, "narrow": NARROW}
+
+    @property
+    def narrow_media(self) -> str:
+        return NARROW_MEDIA
+
+
+def style(primary: str, secondary: str, font: str, *, font_size: int = 13) -> Style:
     return Style(colors=(primary, secondary, "#6e7781", "#1c2128"), background="transparent",
                  plot_background="transparent", foreground="#1c2128", foreground_strong="#1c2128",
-                 foreground_subtle="#d0d7de", font_family=font, label_font_size=13, major_label_font_size=13,
-                 legend_font_size=14, value_font_size=12, opacity=".9", opacity_hover=".9", transition="0s",
+                 foreground_subtle="#d0d7de", font_family=font, label_font_size=font_size,
+                 major_label_font_size=font_size, legend_font_size=font_size + 1, title_font_size=font_size + 1,
+                 value_font_size=font_size - 1, opacity=".9", opacity_hover=".9", transition="0s",
                  guide_stroke_color="#d0d7de", major_guide_stroke_color="#afb8c1")
 
 
-def svg(chart: Chart, brand: dict, *, width: int = 720, height: int = 280) -> bytes:
-    """The chart as an SVG document in the brand's colours and font (the brand as templates read it)."""
+def svg(chart: Chart, brand: dict, *, narrow: bool = False) -> bytes:
+    """The chart as an SVG document in the brand's colours and font (the brand as templates read it); `narrow`
+    is the phone's drawing (see `Size`)."""
+    size = NARROW if narrow else WIDE
     kinds = {"bar": pygal.Bar, "line": pygal.Line}
+    every = max(1, chart.every, -(-len(chart.labels) // size.labels))
     options = dict(js=[], style=style(brand.get("primary_color") or "#0b5cab", brand.get("secondary_color") or
-                                      "#f28c28", brand.get("font_family") or "system-ui, sans-serif"),
-                   width=width, height=height, disable_xml_declaration=True, legend_at_bottom=True,
+                                      "#f28c28", brand.get("font_family") or "system-ui, sans-serif",
+                                      font_size=size.font),
+                   width=size.width, height=size.height, disable_xml_declaration=True, legend_at_bottom=True,
                    show_legend=len(chart.series) > 1, truncate_label=-1, print_values=False,
-                   show_minor_x_labels=chart.every <= 1, x_labels_major_every=max(1, chart.every),
-                   y_title=chart.unit or None, margin=8)
+                   show_minor_x_labels=every <= 1, x_labels_major_every=every,
+                   y_title=chart.unit or None, margin=8, max_scale=size.y_labels)
     drawn = kinds[chart.kind](**options, **chart.extra)
-    drawn.x_labels = list(chart.labels)
+    drawn.x_labels = list(chart.axis_labels or chart.labels)
     for series in chart.series:
         drawn.add(series.title, [None if v is None else float(v) for v in series.values])
     text = drawn.render(is_unicode=True)
     return _COMMENT.sub("", _SCRIPT.sub("", text)).encode("utf-8")
+
+
+def drawn(chart: Chart, brand: dict) -> Response:
+    """The chart's SVG as the request asks for it: the phone's drawing when `size=narrow`."""
+    return svg_response(svg(chart, brand, narrow=request.args.get("size") == "narrow"))
 
 
 def svg_response(body: bytes) -> Response:

@@ -23,6 +23,14 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 360, "height": 740}
 BLOCKING = ("serious", "critical")
+# Every image loaded, a <picture>'s being the source its media query picks at this width.
+IMAGES_LOADED = """() => [...document.images].every(i => {
+    if (!i.complete) return false;
+    const picture = i.parentElement;
+    if (!picture || picture.tagName !== "PICTURE") return true;
+    const source = [...picture.querySelectorAll("source")].find(s => !s.media || matchMedia(s.media).matches);
+    return i.currentSrc === (source ? new URL(source.srcset, location.href).href : i.src);
+})"""
 
 
 def launch(playwright):
@@ -99,6 +107,7 @@ class Looker:
         problems = []
         for label, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):
             page.set_viewport_size(viewport)
+            page.wait_for_function(IMAGES_LOADED)  # a <picture> loads the drawing for the new width
             page.screenshot(path=str(self.folder / f"{name}-{label}.png"), full_page=True)
             problems += [f"{label}: {p}" for p in axe_violations(page)]
             wide = page.evaluate("document.documentElement.scrollWidth")

@@ -1,9 +1,11 @@
 """The portals' shared kit, as pages use it: a table's sort and page read from the links it draws (never a
 column it does not sort by, never a page below one), its CSV with the reports' rules, the form macro's label,
-error next to the field and kept input, the chart's SVG without script and its figures as a table."""
+error next to the field and kept input, the chart's SVG without script (and a phone's drawing of it, narrow, with
+few large labels) and its figures as a table."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -68,3 +70,18 @@ def test_a_chart_is_an_svg_without_script_in_the_brands_colours():
     assert chart.rows == [("1 Nov", [Decimal("1.5")]), ("2 Nov", [Decimal("2")])]
     response = charts.svg_response(svg.encode())
     assert response.mimetype == "image/svg+xml" and "script" not in response.headers["Content-Security-Policy"]
+
+
+def test_a_chart_for_a_phone_is_drawn_narrow_with_few_large_labels():
+    chart = charts.Chart(title="Usage", labels=tuple(f"2026-11-{d:02d}" for d in range(1, 31)), unit="MB",
+                         series=(charts.Series("Download", tuple(Decimal(d) for d in range(30))),), src="/u.svg?a=1")
+    assert chart.narrow_src == "/u.svg?a=1&size=narrow"
+    wide, narrow = charts.svg(chart, {}).decode(), charts.svg(chart, {}, narrow=True).decode()
+    assert 'viewBox="0 0 720 280"' in wide and 'viewBox="0 0 360 300"' in narrow
+
+    def x_labels(drawn: str) -> list[str]:
+        return re.findall(r"<text[^>]*>([^<]+)</text>", drawn[drawn.index('<g class="axis x">'):
+                                                              drawn.index('<g class="series')])
+
+    assert len(x_labels(narrow)) <= charts.NARROW.labels < len(x_labels(wide)) <= charts.WIDE.labels
+    assert min(int(px) for px in re.findall(r"\.axis text[^{]*\{[^}]*font-size:(\d+)px", narrow)) >= 16

@@ -72,7 +72,7 @@ def index():
 @requires("self.view", kinds=CUSTOMER)
 def chart(service_id: int):
     card = customer_overview.service_card(db_session(), g.principal.id, service_id)
-    return charts.svg_response(charts.svg(usage_chart(card), brand_context(current_brand())))
+    return charts.drawn(usage_chart(card), brand_context(current_brand()))
 
 
 bp.add_url_rule("", "index", index)
