@@ -39,7 +39,7 @@ def equipment_of(session: Session, service_id: int) -> list[dict]:
         .where(EquipmentItem.service_id == service_id).order_by(EquipmentItem.id)).all()
     return [{"id": item.id, "serial": item.serial, "mac": str(item.mac) if item.mac else None,
              "vendor": model.vendor, "model": model.name, "device_type": model.device_type,
-             "assigned_at": item.assigned_at} for item, model in rows]
+             "status": item.status, "assigned_at": item.assigned_at} for item, model in rows]
 
 
 def service_out(session: Session, service: Service, *, detail: bool = True) -> dict:
