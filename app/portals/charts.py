@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import pygal
+from babel import UnknownLocaleError
+from babel.dates import format_date
 from flask import Response, request
 from pygal.style import Style
 
@@ -102,7 +105,8 @@ def svg(chart: Chart, brand: dict, *, narrow: bool = False) -> bytes:
     is the phone's drawing (see `Size`)."""
     size = NARROW if narrow else WIDE
     kinds = {"bar": pygal.Bar, "line": pygal.Line}
-    every = max(1, chart.every, -(-len(chart.labels) // size.labels))
+    axis = list(chart.axis_labels or chart.labels)
+    every = max(1, chart.every, -(-len(axis) // min(size.labels, _labels_that_fit(axis, size))))
     options = dict(js=[], style=style(brand.get("primary_color") or "#0b5cab", brand.get("secondary_color") or
                                       "#f28c28", brand.get("font_family") or "system-ui, sans-serif",
                                       font_size=size.font),
@@ -111,11 +115,26 @@ def svg(chart: Chart, brand: dict, *, narrow: bool = False) -> bytes:
                    show_minor_x_labels=every <= 1, x_labels_major_every=every,
                    y_title=chart.unit or None, margin=8, max_scale=size.y_labels)
     drawn = kinds[chart.kind](**options, **chart.extra)
-    drawn.x_labels = list(chart.axis_labels or chart.labels)
+    drawn.x_labels = axis
     for series in chart.series:
         drawn.add(series.title, [None if v is None else float(v) for v in series.values])
     text = drawn.render(is_unicode=True)
     return _COMMENT.sub("", _SCRIPT.sub("", text)).encode("utf-8")
+
+
+def day_label(day: date, language: str, pattern: str = "d MMM") -> str:
+    """A day as an axis shows it, short ("5 Nov"), in the page's language (English where Babel has none)."""
+    try:
+        return format_date(day, pattern, locale=language or "en")
+    except (ValueError, UnknownLocaleError):
+        return format_date(day, pattern, locale="en")
+
+
+def _labels_that_fit(labels: list[str], size: Size) -> int:
+    """How many x labels fit side by side without touching: a character is about 0.6 of the font size wide,
+    with a space of one font size between labels, along the plot (the width less the y axis)."""
+    longest = max((len(label) for label in labels), default=1)
+    return max(2, int((size.width - 80) / (longest * size.font * 0.6 + size.font)))
 
 
 def drawn(chart: Chart, brand: dict) -> Response:

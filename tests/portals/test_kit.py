@@ -85,3 +85,14 @@ def test_a_chart_for_a_phone_is_drawn_narrow_with_few_large_labels():
 
     assert len(x_labels(narrow)) <= charts.NARROW.labels < len(x_labels(wide)) <= charts.WIDE.labels
     assert min(int(px) for px in re.findall(r"\.axis text[^{]*\{[^}]*font-size:(\d+)px", narrow)) >= 16
+
+
+def test_a_phones_x_labels_never_touch_however_long_they_are():
+    for labels in (tuple(f"2026-11-{d:02d}" for d in range(1, 31)), tuple(f"{d} Nov" for d in range(1, 31))):
+        chart = charts.Chart(title="Usage", labels=labels, every=7,
+                             series=(charts.Series("Download", tuple(Decimal(d) for d in range(30))),))
+        drawn = charts.svg(chart, {}, narrow=True).decode()
+        axis = drawn[drawn.index('<g class="axis x">'):drawn.index('<g class="series')]
+        xs = [float(x) for x in re.findall(r'<text x="([\d.]+)"', axis)]
+        width = max(len(label) for label in labels) * charts.NARROW.font * 0.6
+        assert len(xs) >= 2 and all(b - a >= width for a, b in zip(xs, xs[1:], strict=False)), (labels[0], xs)

@@ -43,6 +43,7 @@ def usage_chart(card: customer_overview.ServiceCard) -> charts.Chart:
         summary=words.gettext("A bar chart of the data downloaded and uploaded each day; the figures are in "
                               "the table below it."),
         labels=tuple(d["day"].isoformat() for d in days), label_title=words.gettext("Day"), unit="MB",
+        axis_labels=tuple(charts.day_label(d["day"], current_locale().language) for d in days),
         series=(charts.Series(words.gettext("Download"), tuple(views.mb(d["download"]) for d in days)),
                 charts.Series(words.gettext("Upload"), tuple(views.mb(d["upload"]) for d in days))),
         src=url_for(".chart", service_id=card.service.id), every=7)

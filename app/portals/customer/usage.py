@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.dates import format_date
 from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.portals import charts, tables
@@ -83,12 +82,11 @@ def _amount(octets: int, divisor: int) -> Decimal:
 
 def _labels(days: list[dict], group: str, language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The table's labels (a whole date) and the axis's (short)."""
-    locale = language if language in i18n.languages() else "en"
     if group == "month":
-        long = tuple(format_date(d["day"], "LLLL y", locale=locale) for d in days)
-        return long, tuple(format_date(d["day"], "LLL y", locale=locale) for d in days)
-    long = tuple(format_date(d["day"], "d MMMM y", locale=locale) for d in days)
-    return long, tuple(format_date(d["day"], "d MMM", locale=locale) for d in days)
+        return (tuple(charts.day_label(d["day"], language, "LLLL y") for d in days),
+                tuple(charts.day_label(d["day"], language, "LLL y") for d in days))
+    return (tuple(charts.day_label(d["day"], language, "d MMMM y") for d in days),
+            tuple(charts.day_label(d["day"], language) for d in days))
 
 
 def usage_chart(found: dict, src: str) -> charts.Chart:
