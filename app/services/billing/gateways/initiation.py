@@ -122,6 +122,14 @@ def request_key(key: str | None) -> str:
     return idempotency.valid_key(key) if key is not None else f"auto:{secrets.token_urlsafe(18)}"
 
 
+def payable(invoice: Invoice) -> bool:
+    """Whether a customer may pay this document from the portal: an open invoice or an issued pro-forma (the
+    rule `payable_invoice` holds a payment to, and what decides whether a page offers to pay it)."""
+    if invoice.kind == "proforma":
+        return invoice.status == "Issued"
+    return invoice.kind == "invoice" and invoice.status in allocation.OPEN
+
+
 def payable_invoice(session: Session, customer_id: int, invoice_id: int | None) -> Invoice | None:
     if invoice_id is None:
         return None
@@ -129,9 +137,7 @@ def payable_invoice(session: Session, customer_id: int, invoice_id: int | None) 
         .scalar_one_or_none() if 0 < invoice_id < 2**63 else None
     if invoice is None or invoice.customer_id != customer_id or invoice.kind == "credit_note":
         raise NotFound("no such invoice")
-    if invoice.kind == "proforma" and invoice.status == "Issued":
-        return invoice
-    if invoice.kind == "invoice" and invoice.status in allocation.OPEN:
+    if payable(invoice):
         return invoice
     raise Conflict(f"this invoice is {invoice.status}: there is nothing to pay on it", invoice_status=invoice.status)
 
@@ -169,6 +175,16 @@ def existing(session: Session, customer_id: int, key: str, *, provider: str, inv
     if asked != {"provider": provider, "invoice_id": invoice_id, **same}:
         raise idempotency.KeyReused("this key was used for a different payment; use a new key")
     return found
+
+
+def started_under(session: Session, customer_id: int, key: str) -> PaymentRequest | None:
+    """The payment this customer started under `key`: how a page the gateway sends the customer back to
+    (a card checkout's return address carries the form's key, since the payment did not exist when the
+    address was made) finds the payment it is about. Another customer's key finds nothing."""
+    if not key or len(key) > idempotency.MAX_KEY:
+        return None
+    return session.execute(select(PaymentRequest).where(PaymentRequest.customer_id == customer_id,
+                                                        PaymentRequest.idempotency_key == key)).scalar_one_or_none()
 
 
 def pending_for(session: Session, provider: str, customer_id: int, invoice_id: int | None) -> PaymentRequest | None:

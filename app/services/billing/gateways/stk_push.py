@@ -44,6 +44,7 @@ from app.services.money import money
 from tenants import require_tenant
 
 PROVIDER = "mpesa"
+CURRENCY = "KES"  # M-PESA moves Kenyan shillings only
 MIN_AMOUNT, MAX_AMOUNT = Decimal(1), Decimal(250_000)
 QUERY_AFTER = (2, 5, 10)  # minutes before each status query, counted from the push, then from the last query
 QUERY_ACTOR = "gateway mpesa (status query)"
@@ -92,6 +93,17 @@ def _phone(phone: str | None, customer: Customer) -> str:
         raise Invalid("phone: not a Kenyan mobile number (07XXXXXXXX or 2547XXXXXXXX)", field="phone") from None
 
 
+def phone_on_file(customer: Customer) -> str | None:
+    """The number a payment form offers to prompt (the customer may change it): the account's M-PESA number,
+    else the profile's phone when it is a Kenyan mobile number, as `initiate_mpesa` would read it."""
+    for number in (customer.mpesa_number, customer.phone):
+        try:
+            return normalise_msisdn(number)
+        except Invalid:
+            continue
+    return None
+
+
 def initiate_mpesa(session: Session, customer_id: int, amount, phone: str | None, *, invoice_id: int | None = None,
                    idempotency_key: str | None, redis=None, actor: str = "system") -> PaymentRequest:
     """Send an STK push to the customer's phone for an invoice (or a top-up without one) and return the
@@ -111,7 +123,7 @@ def initiate_mpesa(session: Session, customer_id: int, amount, phone: str | None
     if found is not None:
         return found
     currency = payments.billing_currency(session, customer_id)
-    if currency != "KES":
+    if currency != CURRENCY:
         raise Invalid(f"M-PESA takes Kenyan shillings and this account is billed in {currency}: pay by card",
                       field="amount")
     invoice = initiation.payable_invoice(session, customer_id, invoice_id)
