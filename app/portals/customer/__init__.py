@@ -8,8 +8,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.portals.customer import dashboard, profile, security, services, usage
+    from app.portals.customer import billing, dashboard, profile, security, services, usage
 
+    app.register_blueprint(billing.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(profile.bp)
     app.register_blueprint(security.bp)
