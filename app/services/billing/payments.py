@@ -127,6 +127,15 @@ def _restore_hook(session: Session, customer_id: int, actor: str, today: date | 
     dunning.restore_if_cleared(session, customer_id, actor=actor, today=today)
 
 
+def _purchase_hook(session: Session, payment: Payment) -> None:
+    """A payment the customer started to buy something with (a top-up bundle paid by M-PESA) makes the
+    purchase as its money arrives, before the money is allocated, so that the money pays what was bought and
+    not the oldest invoice. Imported here, not at the top: the self-care services import billing."""
+    from app.services.selfcare import mpesa_bundles
+
+    mpesa_bundles.bundle_paid(session, payment)
+
+
 def get(session: Session, payment_id: int, *, for_update: bool = False) -> Payment:
     query = select(Payment).where(Payment.id == payment_id)
     if for_update:
@@ -234,6 +243,7 @@ def confirm(session: Session, payment_id: int, *, amount=None, provider_ref: str
         payment.provider_ref = provider_ref
     if received_at is not None:
         payment.received_at = received_at
+    _purchase_hook(session, payment)
     payment.status = "succeeded"
     _post_received(session, payment, actor=actor, today=today)
     return payment

@@ -12,6 +12,8 @@ customer's invoice, service or contact is "not found", exactly as if it did not 
 - `network_password`: revealing a service's network password after re-entering the portal password.
 - `finance`: invoices, payments and receipts, the balance, statements, credit notes, the ledger, payment methods.
 - `bundles`: buying the reseller's top-up bundles from the balance, the buckets, emergency credit.
+- `mpesa_bundles`: a bundle paid by M-PESA, bought when the money arrives, which pays it.
+- `topup_overview`: what the Top-ups pages show (the credit, the bundles, each service's buckets and emergency credit).
 
 Nothing here imports Flask: the doors pass the session, the customer's `Principal` (the actor of the
 activity log) and, where the rule needs one, Redis.
