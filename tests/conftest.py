@@ -7,8 +7,10 @@ DATABASE_URL points at a server (CI: the machine's PostgreSQL); the suite create
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,23 @@ def host_of(tenant, settings_or_domain="test.example") -> str:
     from tenants.schema import subdomain_for_code
 
     return f"{subdomain_for_code(tenant.code)}.{settings_or_domain}"
+
+
+@contextmanager
+def platform_brand_kept(db):
+    """The platform's own brand put back as it was when the block ends: the demo's tenants, which the portal
+    tests share, inherit it (its terms, say), so a test that changes it must not leave the change behind."""
+    from app.services import branding
+
+    with db.session() as s:
+        before = s.execute(text("SELECT fields FROM public.brandings WHERE tenant_id IS NULL")).scalar_one_or_none()
+    try:
+        yield
+    finally:
+        with db.session() as s:
+            s.execute(text("DELETE FROM public.brandings WHERE tenant_id IS NULL"))
+            if before is not None:
+                s.execute(text("INSERT INTO public.brandings (tenant_id, fields) VALUES (NULL, CAST(:f AS jsonb))"),
+                          {"f": json.dumps(before)})
+            s.commit()
+        branding.forget()

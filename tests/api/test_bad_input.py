@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -30,7 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from tests.conftest import RUN_ID, host_of
+from tests.conftest import RUN_ID, host_of, platform_brand_kept
 
 PROBLEM = "application/problem+json"
 PASSWORD = "Str0ng#Pass"
@@ -103,13 +104,13 @@ class Hostile:
 
 
 @pytest.fixture(scope="module")
-def hostile(app, db, settings) -> Hostile:
+def hostile(app, db, settings) -> Iterator[Hostile]:
     from app import models as m
     from app.services import customers, tenants
     from app.services.auth import users
     from tenants import tenant_context
 
-    code = f"BAD{RUN_ID.upper()}_{next(_n)}"  # one per module that uses the fixture
+    code = f"HOSTILE{RUN_ID.upper()}_{next(_n)}"  # one per module that uses the fixture
     with db.session() as s:
         tenant = tenants.provision(s, code=code, name="Hostile Net", base_domain=settings.base_domain, actor="test")
     with db.session() as s, tenant_context(tenant):
@@ -122,8 +123,9 @@ def hostile(app, db, settings) -> Hostile:
     with db.session() as s:
         staff_id = users.create_staff(s, email=f"hostile-{code.lower()}@isp.example", name="Hostile", password=PASSWORD,
                                       can_impersonate=True).id
-    return Hostile(app, db, tenant, host_of(tenant), settings.console_host, user_id, customer_id, staff_id,
-                   admin_hash)
+    with platform_brand_kept(db):  # the console's operations are thrown at too, the platform's brand among them
+        yield Hostile(app, db, tenant, host_of(tenant), settings.console_host, user_id, customer_id, staff_id,
+                      admin_hash)
 
 
 

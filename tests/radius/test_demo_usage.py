@@ -16,6 +16,7 @@ from tenants.registry import directory
 
 def test_a_demo_customers_cycle_counts_its_seeded_usage(db):
     demo.seed(db.session, "test.example")
+    demo.seed_billing(db)  # in the order `backhaul demo` seeds: the resellers' accounts are set from the billing
     demo.seed_finance(db)
     with tenant_context(directory().by_code("ABC_ISP")), db.session() as s:
         service = s.execute(select(Service).where(Service.status == "Active").order_by(Service.id)).scalars().first()

@@ -18,7 +18,7 @@ from app.services.notifications import queue_email
 from app.services.settings import put_setting
 from tenants import tenant_context
 from tests.auth.conftest import staff  # noqa: F401  (a fixture)
-from tests.conftest import host_of
+from tests.conftest import host_of, platform_brand_kept
 from tests.whitelabel.conftest import PASSWORD
 
 
@@ -36,22 +36,13 @@ def upload(client, headers, kind: str, data: bytes, name: str = "file.png"):
 @pytest.fixture
 def platform_brand(db):
     """The platform's own brand for one test; put back as it was afterwards."""
-    with db.session() as s:
-        before = s.execute(text("SELECT fields FROM public.brandings WHERE tenant_id IS NULL")).scalar_one_or_none()
-
     def set_fields(**fields):
         with db.session() as s:
             branding.update(s, branding.Owner(), fields, actor="test")
             s.commit()
 
-    yield set_fields
-    with db.session() as s:
-        s.execute(text("DELETE FROM public.brandings WHERE tenant_id IS NULL"))
-        if before is not None:
-            s.execute(text("INSERT INTO public.brandings (tenant_id, fields) VALUES (NULL, CAST(:f AS jsonb))"),
-                      {"f": __import__("json").dumps(before)})
-        s.commit()
-    branding.forget()
+    with platform_brand_kept(db):
+        yield set_fields
 
 
 def test_three_levels_child_colour_parent_logo_platform_terms(client, db, make_tenant, reseller, platform_brand):
