@@ -34,6 +34,17 @@ AFTER_CREATE = (
         END $$""",
     """CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_entries
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only()""",
+    # 0014_privacy: the record of consent is append-only; a row leaves only with its customer
+    """CREATE FUNCTION consent_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM customers WHERE id = OLD.customer_id) THEN
+                RETURN OLD;
+            END IF;
+            RAISE EXCEPTION 'consent_events is append-only: record a new consent instead of % on it', TG_OP
+                USING ERRCODE = 'restrict_violation';
+        END $$""",
+    """CREATE TRIGGER consent_events_append_only BEFORE UPDATE OR DELETE ON consent_events
+        FOR EACH ROW EXECUTE FUNCTION consent_events_append_only()""",
 )
 
 
