@@ -19,6 +19,8 @@ that tenant's daily jobs with the local date:
 - `commissions_daily(on_iso)`           worker/actors/commissions.py (the month's commission close)
 - `payouts_daily(on_iso)`               worker/actors/payouts.py (commission payouts on the processing day)
 - `reports_daily(on_iso)`               worker/actors/reports.py (scheduled reports e-mailed)
+- `payment_plans_daily(on_iso)`         worker/actors/arrangements.py (instalments reached or missed, plans ended)
+- `privacy_daily(on_iso)`               worker/actors/privacy.py (expired data exports removed, lost builds sent again)
 
 Once per UTC day it also enqueues `platform_daily` (housekeeping purge, outbox flush) and
 `reseller_accounts_daily` (wholesale charges, emergency credit expiry, credit-limit alerts). Each job is
@@ -64,6 +66,8 @@ DAILY_JOBS: tuple[tuple[str, str], ...] = (
     ("worker.actors.commissions", "commissions_daily"),
     ("worker.actors.payouts", "payouts_daily"),
     ("worker.actors.reports", "reports_daily"),
+    ("worker.actors.arrangements", "payment_plans_daily"),
+    ("worker.actors.privacy", "privacy_daily"),
 )
 PLATFORM_JOBS: tuple[tuple[str, str], ...] = (
     ("worker.actors.daily", "platform_daily"),

@@ -1,12 +1,14 @@
 """Models: `public` (platform-wide) and tenant (one copy per reseller schema)."""
 
 from app.models import (  # noqa: F401  (their tables join the metadata)
+    arrangements,
     billing,
     catalogue,
     commissions,
     customers,
     nas,
     payouts,
+    privacy,
     provisioning,
     reports,
     reseller_accounts,

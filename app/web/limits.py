@@ -10,7 +10,8 @@ without being read: at once when its Content-Length says so, and as it streams w
   with every character escaped.
 - uploads, the file the service accepts plus ENVELOPE for the multipart framing and the other fields:
   logos 1 MiB, favicons 256 KiB (app/services/branding/assets.py), theme archives 5 MiB
-  (app/services/branding/theme_upload.py), dispute attachments 5 MiB (app/services/commissions/disputes.py).
+  (app/services/branding/theme_upload.py), dispute attachments 5 MiB (app/services/commissions/disputes.py,
+  app/services/billing/arrangements/documents.py; the portal's dispute form, which sends up to 5, 25 MiB).
   A file just over the service's own limit still reaches it, and gets its clearer 422.
 - webhooks, 256 KiB: a card processor's event is a few KB, a Daraja callback under 2 KB.
 
@@ -44,6 +45,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
+from app.services.billing.arrangements import documents as dispute_documents
 from app.services.branding import assets, theme_upload
 from app.services.commissions import disputes
 from app.services.errors import ServiceError
@@ -61,6 +63,9 @@ UPLOADS: dict[str, int] = {
     "branding.upload_theme": theme_upload.MAX_ZIP,
     "branding_console.upload_platform_logo": assets.LIMITS["logo"],
     "commission_payouts.add_attachment": disputes.MAX_FILE,
+    "portal_disputes.add_attachment": dispute_documents.MAX_FILE,
+    "customer_disputes.create": dispute_documents.MAX_FILES * dispute_documents.MAX_FILE,  # the form, all its files
+    "customer_disputes.add_documents": dispute_documents.MAX_FILES * dispute_documents.MAX_FILE,
 }
 WEBHOOKS = "webhooks"  # the blueprint of the payment gateways' callbacks: JSON whatever they call it
 OAUTH_ERROR = "OAuthErrorOut"  # the schema of RFC 6749's error, which OAuth's protocol endpoints answer with
@@ -88,6 +93,13 @@ class InvalidText(ServiceError, ValueError):
         bad = REFUSED.search(value).group()
         message = f"contains U+{ord(bad):04X}; {TEXT_RULE}"
         super().__init__(f"{location} {name!r}: {message}", errors={location: {name: [message]}})
+
+
+def takes_files(view):
+    """Marks a page's view whose form sends files, so the check that every upload has its own cap in UPLOADS
+    finds page forms as it finds API routes (whose files parameters the API's schema lists)."""
+    view.takes_files = True
+    return view
 
 
 def _kind(endpoint: str | None) -> tuple[str, int]:

@@ -230,5 +230,6 @@ def test_every_upload_route_has_a_limit_of_its_own(app):
     get the JSON cap (1 MiB), which no upload limit was chosen to be."""
     uploads = {rule.endpoint for rule in app.url_map.iter_rules()
                if any(p.get("in") == "files" for p in getattr(app.view_functions[rule.endpoint], "_apidoc", {})
-                      .get("arguments", {}).get("parameters", ()))}
+                      .get("arguments", {}).get("parameters", ()))
+               or getattr(app.view_functions[rule.endpoint], "takes_files", False)}  # a page's form with files
     assert uploads == set(limits.UPLOADS)

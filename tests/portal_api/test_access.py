@@ -11,7 +11,9 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 OWN_SESSION_ONLY = {("POST", "/portal/api/profile/email"): {"email": "x@example.com"},
                     ("POST", "/portal/api/services/<int:service_id>/network-password"): {"password": "x"},
                     ("POST", "/portal/api/api-keys"): {"name": "x", "access": "read"},
-                    ("DELETE", "/portal/api/api-keys/<int:key_id>"): None}
+                    ("DELETE", "/portal/api/api-keys/<int:key_id>"): None,
+                    ("POST", "/portal/api/privacy/deletion-request"): {"password": "x"},
+                    ("POST", "/portal/api/privacy/deletion-request/withdraw"): None}
 
 
 def _routes(app):

@@ -196,7 +196,11 @@ def test_the_email_change_link_opens_the_confirmation_page_on_the_customers_host
 
 LINKED = {"security/password_reset", "security/lockout", "security/new_device", "welcome",
           "billing/payment_reminder", "billing/dunning_action", "billing/service_restored", "usage/threshold",
-          "customer/email_change"}
+          "customer/email_change",
+          # sent by the real flows in tests/privacy (test_export.py, test_deletion.py) and checked there with `_check`
+          "privacy/export_ready", "privacy/deletion_requested", "privacy/deletion_declined",
+          # sent by the real flows in tests/billing (test_invoice_disputes.py, test_payment_plans.py), checked there
+          "billing/dispute_update", "billing/payment_plan_update"}
 LINK_SOURCE = re.compile(r"href=|src=|https?://|_url\b|_src\b")
 
 

@@ -1,6 +1,7 @@
 """The customer portal (DESIGN "The portals"): one module per section, each a blueprint named
 `customer_<section>` whose first page is the endpoint nav.py lists, drawn in the shell of shell.py and
-guarded by gate.py. Today: the dashboard, services, usage, profile and security."""
+guarded by gate.py. Today: the dashboard, services, usage, billing, disputes and payment plans, top-ups,
+profile, security and privacy."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.portals.customer import billing, dashboard, profile, security, services, usage
+    from app.portals.customer import (
+        billing,
+        dashboard,
+        disputes,
+        privacy,
+        profile,
+        security,
+        services,
+        topups,
+        usage,
+    )
 
-    app.register_blueprint(billing.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(profile.bp)
-    app.register_blueprint(security.bp)
-    app.register_blueprint(services.bp)
-    app.register_blueprint(usage.bp)
+    for section in (billing, dashboard, disputes, privacy, profile, security, services, topups, usage):
+        app.register_blueprint(section.bp)

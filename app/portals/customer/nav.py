@@ -25,9 +25,11 @@ SECTIONS = (
     Section("services", "Services", "customer_services.index"),
     Section("usage", "Usage", "customer_usage.index"),
     Section("billing", "Billing", "customer_billing.index"),
+    Section("disputes", "Disputes", "customer_disputes.index"),
     Section("topups", "Top-ups", "customer_topups.index"),
     Section("profile", "Profile", "customer_profile.index"),
     Section("security", "Security", "customer_security.index"),
+    Section("privacy", "Privacy", "customer_privacy.index"),
 )
 
 

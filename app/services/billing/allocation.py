@@ -21,6 +21,8 @@ from app.services.money import round_money
 
 ZERO = Decimal("0.00")
 OPEN = ("Issued", "Partially Paid", "Overdue")
+UNHELD = ("pending", "failed", "reversed")  # payments that hold no money
+UNISSUED = ("Draft", "Void")  # credit notes that hold none
 
 
 def status_for(invoice: Invoice, today: date | None = None) -> str:
@@ -44,31 +46,46 @@ def open_invoices(session: Session, customer_id: int, *, lock: bool = True) -> l
     return list(session.execute(query).scalars())
 
 
-def _allocated(session: Session, column, source_id: int) -> Decimal:
-    return Decimal(session.execute(select(func.coalesce(func.sum(PaymentAllocation.amount), 0))
-                                   .where(column == source_id)).scalar_one())
+def _taken(session: Session, column, source_ids: list[int]) -> dict[int, Decimal]:
+    """What allocations took from each of these payments (`column` PaymentAllocation.payment_id) or credit notes
+    (`credit_note_id`), in one query: a customer of some years has hundreds of payments, and asking for each
+    made every settling and every look at the dashboard as many queries."""
+    if not source_ids:
+        return {}
+    rows = session.execute(select(column, func.sum(PaymentAllocation.amount)).where(column.in_(source_ids))
+                           .group_by(column))
+    return {source_id: Decimal(amount) for source_id, amount in rows}
+
+
+def _payment_left(payment: Payment, taken: Decimal) -> Decimal:
+    if payment.status in UNHELD:
+        return ZERO
+    return round_money(payment.amount - payment.refunded_amount - taken)
+
+
+def _note_left(note: Invoice, taken: Decimal) -> Decimal:
+    if note.kind != "credit_note" or note.status in UNISSUED:
+        return ZERO
+    return round_money(note.total - taken)
 
 
 def unallocated_payment(session: Session, payment: Payment) -> Decimal:
-    if payment.status in ("pending", "failed", "reversed"):
-        return ZERO
-    return round_money(payment.amount - payment.refunded_amount - _allocated(session, PaymentAllocation.payment_id,
-                                                                             payment.id))
+    return _payment_left(payment, _taken(session, PaymentAllocation.payment_id, [payment.id]).get(payment.id, ZERO))
 
 
 def unallocated_credit_note(session: Session, note: Invoice) -> Decimal:
-    if note.kind != "credit_note" or note.status in ("Draft", "Void"):
-        return ZERO
-    return round_money(note.total - _allocated(session, PaymentAllocation.credit_note_id, note.id))
+    return _note_left(note, _taken(session, PaymentAllocation.credit_note_id, [note.id]).get(note.id, ZERO))
 
 
 def credit(session: Session, customer_id: int) -> Decimal:
     """The customer's credit: what their payments and credit notes hold that no invoice has taken."""
-    payments = session.execute(select(Payment).where(Payment.customer_id == customer_id)).scalars()
-    notes = session.execute(select(Invoice).where(Invoice.customer_id == customer_id,
-                                                  Invoice.kind == "credit_note")).scalars()
-    return round_money(sum((unallocated_payment(session, p) for p in payments), ZERO)
-                       + sum((unallocated_credit_note(session, n) for n in notes), ZERO))
+    payments = list(session.execute(select(Payment).where(Payment.customer_id == customer_id)).scalars())
+    notes = list(session.execute(select(Invoice).where(Invoice.customer_id == customer_id,
+                                                       Invoice.kind == "credit_note")).scalars())
+    paid = _taken(session, PaymentAllocation.payment_id, [p.id for p in payments])
+    noted = _taken(session, PaymentAllocation.credit_note_id, [n.id for n in notes])
+    return round_money(sum((_payment_left(p, paid.get(p.id, ZERO)) for p in payments), ZERO)
+                       + sum((_note_left(n, noted.get(n.id, ZERO)) for n in notes), ZERO))
 
 
 def apply(session: Session, invoice: Invoice, amount: Decimal, *, payment_id: int | None = None,
@@ -97,15 +114,19 @@ def settle(session: Session, customer_id: int, *, today: date | None = None,
         return []
     made: list[PaymentAllocation] = []
     sources: list[tuple[str, int, Decimal]] = []
-    for payment in session.execute(select(Payment).where(Payment.customer_id == customer_id)
-                                   .order_by(Payment.received_at, Payment.id).with_for_update()).scalars():
-        left = unallocated_payment(session, payment)
+    payments = list(session.execute(select(Payment).where(Payment.customer_id == customer_id)
+                                    .order_by(Payment.received_at, Payment.id).with_for_update()).scalars())
+    paid = _taken(session, PaymentAllocation.payment_id, [p.id for p in payments])
+    for payment in payments:
+        left = _payment_left(payment, paid.get(payment.id, ZERO))
         if left > ZERO:
             sources.append(("payment", payment.id, left))
-    for note in session.execute(select(Invoice).where(Invoice.customer_id == customer_id,
-                                                      Invoice.kind == "credit_note")
-                                .order_by(Invoice.id).with_for_update()).scalars():
-        left = unallocated_credit_note(session, note)
+    notes = list(session.execute(select(Invoice).where(Invoice.customer_id == customer_id,
+                                                       Invoice.kind == "credit_note")
+                                 .order_by(Invoice.id).with_for_update()).scalars())
+    noted = _taken(session, PaymentAllocation.credit_note_id, [n.id for n in notes])
+    for note in notes:
+        left = _note_left(note, noted.get(note.id, ZERO))
         if left > ZERO:
             sources.append(("credit_note", note.id, left))
     for kind, source_id, left in sources:

@@ -33,6 +33,11 @@ A late fee is an invoice of its own (billing key `late_fee:<invoice>`, so one pe
 is not dunned itself: the fee follows its invoice, grows no fees of its own, and does not keep a
 service held once the invoice it is for is paid.
 
+Disputes and payment plans (app/services/billing/arrangements/holds.py): an amount under an active dispute
+is not dunned (reminders and late fees count only the rest), an invoice wholly disputed or covered by an Active
+plan in good standing takes no new step, and such an invoice dunning never acted on does not keep another
+invoice's action in place. A hold does not undo a step already taken (see that package's docstring for why).
+
 Every step is on the customer's history (`activity_log`, actions `dunning.*`), and every status change
 is also in the service's status history and published as `service.status_changed` (app/services/
 services.py), which the RADIUS service turns into CoA / Disconnect.
@@ -56,6 +61,7 @@ from app.models.provisioning import Service
 from app.services import activity, pricing, services
 from app.services.auth.principal import Principal
 from app.services.billing import allocation, invoices
+from app.services.billing.arrangements import holds as arranged
 from app.services.errors import Invalid, ServiceError
 from app.services.money import HUNDRED, money, round_money
 from app.services.settings import get_setting, put_setting
@@ -235,8 +241,11 @@ def run_customer(session: Session, customer_id: int, today: date, rules: Policy 
                        if not (i.billing_key or "").startswith(LATE_FEE_KEY)
                        and allocation.status_for(i, today) == "Overdue"]
             taken = _steps_taken(session, [i.id for i in overdue])
+            held = arranged.held_amounts(session, overdue, today)
             for invoice in overdue:
-                _dun(session, invoice, today, rules, taken.get(invoice.id, set()), done)
+                if not arranged.wholly_held(invoice, held):
+                    _dun(session, invoice, today, rules, taken.get(invoice.id, set()), done,
+                         held.get(invoice.id, ZERO))
     except ServiceError as exc:
         done = {**_counts(), "failed": 1}
         log.warning("dunning of customer %s stopped: %s", customer_id, exc.detail)
@@ -252,9 +261,10 @@ def _steps_taken(session: Session, invoice_ids: list[int]) -> dict[int, set[str]
     return taken
 
 
-def _dun(session: Session, invoice: Invoice, today: date, rules: Policy, taken: set[str], done: dict) -> None:
+def _dun(session: Session, invoice: Invoice, today: date, rules: Policy, taken: set[str], done: dict,
+         held: Decimal = ZERO) -> None:
     days = _days_overdue(invoice, today)
-    owed = round_money(invoice.total - invoice.amount_paid)
+    owed = round_money(invoice.total - invoice.amount_paid - held)  # `held`: under dispute, not dunned
     if invoice.status != "Overdue":
         invoice.status = "Overdue"
         invoice.version += 1
@@ -388,8 +398,11 @@ def blocking_invoices(session: Session, customer_id: int, today: date | None = N
     found = session.execute(select(Invoice).where(Invoice.customer_id == customer_id, _dunned(),
                                                   Invoice.status.in_(allocation.OPEN),
                                                   Invoice.due_on.is_not(None))).scalars()
-    return [i for i in found if allocation.status_for(i, today) == "Overdue"
-            and _days_overdue(i, today) > rules.grace_days]
+    blocking = [i for i in found if allocation.status_for(i, today) == "Overdue"
+                and _days_overdue(i, today) > rules.grace_days]
+    held = arranged.held_amounts(session, blocking, today)
+    acted = _steps_taken(session, [i.id for i in blocking if arranged.wholly_held(i, held)])
+    return [i for i in blocking if not arranged.wholly_held(i, held) or "action" in acted.get(i.id, set())]
 
 
 def held_customers(session: Session) -> list[int]:
