@@ -180,15 +180,18 @@ def _logo(colours: tuple[str, str]) -> bytes:
 
 
 def seed_brand(session_factory: Callable, tenant_id: int | None, code: str | None) -> None:
-    """A brand for the platform (`code` None) or a demo reseller, unless one was set already."""
+    """A brand for the platform (`code` None) or a demo reseller: the demo's fields that are not set yet, so
+    that a brand someone changed keeps their changes and one that lacks a field (the platform's terms, say,
+    when only its logo was set) gets it."""
     from app.services import branding
 
     with session_factory() as session:
         owner = branding.Owner.of(session, tenant_id)
-        if branding.own(session, owner)[2]:
-            return
-        branding.update(session, owner, BRANDS[code], actor="demo")
-        if code in LOGOS:
+        already = branding.own(session, owner)[0]
+        missing = {name: value for name, value in BRANDS[code].items() if name not in already}
+        if missing:
+            branding.update(session, owner, missing, actor="demo")
+        if code in LOGOS and "logo" not in already:
             branding.upload(session, owner, "logo", _logo(LOGOS[code]), actor="demo")
 
 
