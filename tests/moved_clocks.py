@@ -27,6 +27,7 @@ SUITES = (
     "tests/radius/test_usage.py",
     "tests/radius/test_usage_api.py",
     "tests/portal_api",  # the customer's statements, renewals, plan-change proration, bucket expiry
+    "tests/privacy",  # data exports that expire, deletion requests answered in time
 )
 
 
