@@ -8,7 +8,6 @@ pages is in Swahili."""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 from decimal import Decimal
 
