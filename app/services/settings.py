@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Setting
+from tenants.context import current_tenant
 
 
 def default_settings(code: str, name: str) -> dict:
@@ -38,19 +39,51 @@ def default_settings(code: str, name: str) -> dict:
 
 
 _FALLBACKS = default_settings("CUS", "")
+_MEMO = "backhaul.settings"
+
+
+def _memo(session: Session) -> dict:
+    """The settings this transaction has read, by tenant schema and key.
+
+    A page reads the time zone and the billing settings a dozen times (every date it shows, every cycle);
+    one query each is most of a dashboard's time. The memo belongs to the innermost transaction: a new one
+    (after a commit, a rollback, or inside a savepoint) starts empty, so nothing outlives what the database
+    would have shown, and the schema in the key keeps one tenant's values from another's when a session
+    changes tenant. `put_setting` writes through it."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:  # none begun yet: the read about to begin one is not memoised
+        return {}
+    held = session.info.get(_MEMO)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info[_MEMO] = held
+    return held[1]
+
+
+def _schema() -> str | None:
+    tenant = current_tenant()
+    return tenant.schema if tenant is not None else None
 
 
 def get_setting(session: Session, key: str):
-    value = session.execute(select(Setting.value).where(Setting.key == key)).scalar_one_or_none()
-    if value is None:
-        return copy.deepcopy(_FALLBACKS.get(key))
-    return value
+    memo, schema = _memo(session), _schema()
+    if (schema, key) not in memo:
+        memo[schema, key] = session.execute(select(Setting.value).where(Setting.key == key)).scalar_one_or_none()
+    return _value(key, memo[schema, key])
+
+
+def _value(key: str, stored):
+    return copy.deepcopy(_FALLBACKS.get(key) if stored is None else stored)  # a caller may change what it got
 
 
 def get_settings(session: Session, *keys: str) -> dict:
     """Several settings in one query, each falling back to its default."""
-    found = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
-    return {key: found[key] if found.get(key) is not None else copy.deepcopy(_FALLBACKS.get(key)) for key in keys}
+    memo, schema = _memo(session), _schema()
+    missing = [key for key in keys if (schema, key) not in memo]
+    if missing:
+        found = dict(session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(missing))).all())
+        memo.update({(schema, key): found.get(key) for key in missing})
+    return {key: _value(key, memo[schema, key]) for key in keys}
 
 
 def zone(session: Session) -> ZoneInfo:
@@ -72,6 +105,7 @@ def put_setting(session: Session, key: str, value) -> None:
         insert(Setting).values(key=key, value=value)
         .on_conflict_do_update(index_elements=[Setting.key], set_={"value": value})
     )
+    _memo(session)[_schema(), key] = copy.deepcopy(value)
 
 
 def seed_defaults(session: Session, code: str, name: str, overrides: dict | None = None) -> None:

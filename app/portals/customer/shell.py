@@ -33,8 +33,3 @@ def page(name: str, *, status: int = 200, **context):
     html = render_template(f"portal/{name}.html", door=door_context(CUSTOMERS), shell=shell_context(), **context)
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
-
-def fragment(template: str, **context):
-    """A part of a page (an htmx swap), drawn without the shell."""
-    html = render_template(template, **context)
-    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Vary": "HX-Request"}

@@ -53,16 +53,19 @@ def me() -> int:
 
 # -- the period and its chart ------------------------------------------------------------------------------
 
-def _period(service: dict) -> tuple[PeriodForm, tuple[date, date, str] | None]:
-    """The form as the request fills it (or with the default period), and the period if the form is good."""
+def _period() -> tuple[PeriodForm | None, tuple[date | None, date | None, str] | None]:
+    """The form as the request fills it and the period if the form is good; with no period asked for, no form
+    yet and the default period (no days: my_usage picks them, and `_default_form` shows them)."""
     if not any(k in request.args for k in ("start", "end", "group")):
-        start, end = my_usage.default_period(db_session(), _service_row(service["id"]))
-        form = PeriodForm(formdata=None, start=start, end=end, group="day")
-        return form, (start, end, "day")
+        return None, (None, None, "day")
     form = PeriodForm(formdata=request.args)
     if not form.validate():
         return form, None
     return form, (form.start.data, form.end.data, form.group.data)
+
+
+def _default_form(found: dict) -> PeriodForm:
+    return PeriodForm(formdata=None, start=found["from"], end=found["to"], group="day")
 
 
 def _service_row(service_id: int):
@@ -120,7 +123,7 @@ def index():
 def _service_page(service_id: int, alerts_form: AlertsForm | None = None, *, status: int = 200):
     session = db_session()
     service = my_services.service_detail(session, me(), service_id)
-    form, period = _period(service)
+    form, period = _period()
     found = chart = None
     if period is not None:
         try:
@@ -129,9 +132,9 @@ def _service_page(service_id: int, alerts_form: AlertsForm | None = None, *, sta
             form.start.errors = [TOO_LONG]
             status = 422
         else:
-            start, end, group = period
-            chart = usage_chart(found, url_for(".chart", service_id=service_id, start=start.isoformat(),
-                                               end=end.isoformat(), group=group))
+            form = form or _default_form(found)
+            chart = usage_chart(found, url_for(".chart", service_id=service_id, start=found["from"].isoformat(),
+                                               end=found["to"].isoformat(), group=found["group"]))
     else:
         status = 422
     cycle = found["cycle"] if found else views.cycle(session, _service_row(service_id))
@@ -151,8 +154,8 @@ def service(service_id: int):
 
 @requires("self.view", kinds=CUSTOMER)
 def chart(service_id: int):
-    service = my_services.service_detail(db_session(), me(), service_id)
-    _form, period = _period(service)
+    my_services.own_service(db_session(), me(), service_id)
+    _form, period = _period()
     if period is None:
         raise Invalid("start, end and group: a period of days, grouped by day, week or month", field="start")
     return charts.drawn(usage_chart(_usage(service_id, period), request.path),

@@ -24,6 +24,7 @@ line: a bug that overdraws fails, it does not go negative.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -150,14 +151,24 @@ def of_service(session: Session, service_id: int, *, kind: str | None = None, in
                now: datetime | None = None) -> list[UsageBucket]:
     """A service's buckets in draw order; only the usable ones unless `include_spent` (then also spent,
     expired and future ones)."""
+    return of_services(session, [service_id], kind=kind, include_spent=include_spent, now=now).get(service_id, [])
+
+
+def of_services(session: Session, service_ids: Iterable[int], *, kind: str | None = None,
+                include_spent: bool = False, now: datetime | None = None) -> dict[int, list[UsageBucket]]:
+    """`of_service` for several services in one query, by service id (those without buckets absent)."""
     now = now or utcnow()
-    query = select(UsageBucket).where(UsageBucket.service_id == service_id)
+    query = select(UsageBucket).where(UsageBucket.service_id.in_(sorted(set(service_ids))))
     if kind is not None:
         query = query.where(UsageBucket.kind == kind)
     if not include_spent:
         query = query.where(usable(now))
-    return list(session.execute(query.order_by(UsageBucket.kind, UsageBucket.weight,
-                                               UsageBucket.expires_at.asc().nulls_last(), UsageBucket.id)).scalars())
+    out: dict[int, list[UsageBucket]] = {}
+    for bucket in session.execute(query.order_by(UsageBucket.service_id, UsageBucket.kind, UsageBucket.weight,
+                                                 UsageBucket.expires_at.asc().nulls_last(),
+                                                 UsageBucket.id)).scalars():
+        out.setdefault(bucket.service_id, []).append(bucket)
+    return out
 
 
 def balances(session: Session, service_id: int, *, now: datetime | None = None) -> dict[str, dict]:

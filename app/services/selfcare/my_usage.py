@@ -32,10 +32,11 @@ MAX_ALERTS = 5
 DEFAULT_DAYS = 30
 
 
-def default_period(session: Session, service: Service) -> tuple[date, date]:
-    """This cycle so far (its first day to today, or to its last day if that is earlier), or the last 30 days."""
+def default_period(session: Session, service: Service, current: dict | None = None) -> tuple[date, date]:
+    """This cycle so far (its first day to today, or to its last day if that is earlier), or the last 30 days;
+    `current` is the service's cycle (`views.cycle`) when the caller has it."""
     today = local_today(session)
-    current = views.cycle(session, service)
+    current = current or views.cycle(session, service)
     if current is None:
         return today - timedelta(days=DEFAULT_DAYS - 1), today
     return current["start"], min(today, current["end"])
@@ -48,9 +49,10 @@ def usage(session: Session, customer_id: int, service_id: int, start: date | Non
     if group not in views.GROUPS:
         raise Invalid(f"group: one of {', '.join(views.GROUPS)}", field="group")
     service = own_service(session, customer_id, service_id)
+    current = views.cycle(session, service)  # read once: it opens the default period and is shown beside it
     if start is None or end is None:
-        start, end = default_period(session, service)
-    return views.usage(session, service, start, end, group=group)
+        start, end = default_period(session, service, current)
+    return views.usage(session, service, start, end, group=group, current=current)
 
 
 def has_calls(session: Session, customer_id: int, service_id: int) -> bool:

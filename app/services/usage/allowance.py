@@ -136,12 +136,15 @@ def ensure(session: Session, wanted: Iterable[tuple[Terms, str, Period]], zone: 
 
 def ensure_current(session: Session, service_id: int, *, now: datetime | None = None) -> None:
     """The service's plan buckets for the cycle `now` falls in (a view of its balances shows them)."""
-    found = terms(session, [service_id]).get(service_id)
-    if found is None or found.activated_at is None:
-        return
+    ensure_current_of(session, [service_id], now=now)
+
+
+def ensure_current_of(session: Session, service_ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """`ensure_current` for several services in one statement (a dashboard shows every service's cycle)."""
     zone = invoices.zone_of(session)
-    cycle = cycle_of(found, invoices.local_date(now or utcnow(), zone), zone)
-    ensure(session, [(found, kind, cycle) for kind in KINDS], zone)
+    today = invoices.local_date(now or utcnow(), zone)
+    found = [t for t in terms(session, service_ids).values() if t.activated_at is not None]
+    ensure(session, [(t, kind, cycle_of(t, today, zone)) for t in found for kind in KINDS], zone)
 
 
 _LIVE = text("""

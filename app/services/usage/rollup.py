@@ -7,6 +7,7 @@ reseller's calendar); nothing here recomputes them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
@@ -23,20 +24,23 @@ MAX_SPAN = timedelta(days=800)
 def daily(session: Session, service_id: int, start: date, end: date) -> list[dict]:
     """One entry per day from `start` to `end` (both included), zero on days without traffic, in octets:
     `upload` (from the customer) and `download` (to them)."""
+    return daily_of(session, [service_id], start, end)[service_id]
+
+
+def daily_of(session: Session, service_ids: Iterable[int], start: date, end: date) -> dict[int, list[dict]]:
+    """`daily` for several services in one query (a dashboard charts every service), by service id."""
     if end < start:
         raise Invalid("end: on or after start", field="end")
     if end - start > MAX_SPAN:
         raise Invalid("at most 800 days at a time", field="start")
-    found = {row.day: row for row in session.execute(
-        select(UsageDaily).where(UsageDaily.service_id == service_id, UsageDaily.day.between(start, end))
-    ).scalars()}
-    out = []
-    day = start
-    while day <= end:
-        row = found.get(day)
-        out.append({"day": day, "upload": row.upload if row else 0, "download": row.download if row else 0})
-        day += timedelta(days=1)
-    return out
+    ids = sorted(set(service_ids))
+    found = {(service_id, day): (upload, download) for service_id, day, upload, download in session.execute(
+        select(UsageDaily.service_id, UsageDaily.day, UsageDaily.upload, UsageDaily.download)
+        .where(UsageDaily.service_id.in_(ids), UsageDaily.day.between(start, end)))}
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    return {service_id: [{"day": day, "upload": found.get((service_id, day), (0, 0))[0],
+                          "download": found.get((service_id, day), (0, 0))[1]} for day in days]
+            for service_id in ids}
 
 
 def cycle_usage(session: Session, service_ids: list[int], start: date, end: date) -> dict[int, int]:

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app.models import Customer
 from app.models.base import utcnow
 from app.models.catalogue import Plan
 from app.models.provisioning import Service
@@ -57,48 +58,70 @@ def cycle(session: Session, service: Service, *, now: datetime | None = None) ->
     `unlimited` (no allowance), `ok`, `warning` (75 % or more), `exceeded` (100 % or more, still at full
     speed: emergency credit or another bucket drawn after the plan's is being used), `limited` (Limited by
     fair use until a top-up or `resets_on`)."""
-    if service.activated_at is None:
-        return None
+    return cycles_of(session, [service], now=now)[service.id]
+
+
+def cycles_of(session: Session, services: list[Service], *, now: datetime | None = None) -> dict[int, dict | None]:
+    """`cycle` for several services, by service id, in a handful of queries whatever their number (a
+    dashboard shows every service's cycle)."""
     now = now or utcnow()
     zone = invoices.zone_of(session)
     today = invoices.local_date(now, zone)
-    billing_day = session.execute(text("SELECT billing_day FROM customers WHERE id = :id"),
-                                  {"id": service.customer_id}).scalar_one_or_none()
-    anchor = cycles.anchor(invoices.local_date(service.activated_at, zone), billing_day)
-    period = cycles.cycle_containing(today, anchor, cycles.cycle_months(service.billing_period))
-    allowance.ensure_current(session, service.id, now=now)
-    used = rollup.cycle_usage(session, [service.id], period.start, period.end).get(service.id, 0)
-    plan_mb = session.execute(select(Plan.data_allowance_mb).where(Plan.id == service.plan_id)).scalar()
-    fup = session.execute(select(FupState).where(FupState.service_id == service.id,
-                                                 FupState.cycle_start == period.start)).scalar_one_or_none()
-    found = cycle_buckets(session, service.id, period, zone, now)
-    out = {"start": period.start, "end": period.end, "resets_on": period.end + timedelta(days=1),
-           "used_octets": used, "used_mb": mb(used), "allowance_mb": plan_mb, "remaining_mb": None,
-           "percent": None, "topup_drawn_mb": fup.drawn_mb if fup else ZERO,
-           "uncovered_mb": fup.uncovered_mb if fup else ZERO,
-           "thresholds_crossed": sorted(fup.crossed or []) if fup else [], "state": "unlimited", "buckets": found}
-    if plan_mb is not None:
-        percent = fup_rule.percent_of(fup_rule.plan_share(fup) if fup else ZERO, plan_mb)
-        remaining = sum((b["remaining"] for b in found if b["kind"] == "data" and b["usable"]), ZERO)
-        out.update(percent=percent, remaining_mb=remaining.quantize(MB_PLACES))
-        if topups.limited_by_usage(session, service):
-            out["state"] = "limited"
-        elif percent is not None and percent >= 100:
-            out["state"] = "exceeded"
-        elif percent is not None and percent >= WARNING_PERCENT:
-            out["state"] = "warning"
-        else:
-            out["state"] = "ok"
+    active = [s for s in services if s.activated_at is not None]
+    out: dict[int, dict | None] = {s.id: None for s in services}
+    if not active:
+        return out
+    ids = [s.id for s in active]
+    billing_days = dict(session.execute(select(Customer.id, Customer.billing_day)
+                                        .where(Customer.id.in_({s.customer_id for s in active}))).all())
+    periods = {s.id: cycles.cycle_containing(
+        today, cycles.anchor(invoices.local_date(s.activated_at, zone), billing_days.get(s.customer_id)),
+        cycles.cycle_months(s.billing_period)) for s in active}
+    allowance.ensure_current_of(session, ids, now=now)
+    used: dict[int, int] = {}
+    for period in set(periods.values()):
+        used.update(rollup.cycle_usage(session, [i for i in ids if periods[i] == period], period.start, period.end))
+    plan_mb = dict(session.execute(select(Plan.id, Plan.data_allowance_mb)
+                                   .where(Plan.id.in_({s.plan_id for s in active}))).all())
+    fups = {f.service_id: f for f in session.execute(select(FupState).where(FupState.service_id.in_(ids))).scalars()
+            if f.cycle_start == periods[f.service_id].start}
+    drawn = buckets.of_services(session, ids, include_spent=True, now=now)
+    for service in active:
+        period, fup, allowance_mb = periods[service.id], fups.get(service.id), plan_mb.get(service.plan_id)
+        found = cycle_buckets(drawn.get(service.id, []), period, zone, now)
+        octets = used.get(service.id, 0)
+        figures = {"start": period.start, "end": period.end, "resets_on": period.end + timedelta(days=1),
+                   "used_octets": octets, "used_mb": mb(octets), "allowance_mb": allowance_mb, "remaining_mb": None,
+                   "percent": None, "topup_drawn_mb": fup.drawn_mb if fup else ZERO,
+                   "uncovered_mb": fup.uncovered_mb if fup else ZERO,
+                   "thresholds_crossed": sorted(fup.crossed or []) if fup else [], "state": "unlimited",
+                   "buckets": found}
+        if allowance_mb is not None:
+            percent = fup_rule.percent_of(fup_rule.plan_share(fup) if fup else ZERO, allowance_mb)
+            remaining = sum((b["remaining"] for b in found if b["kind"] == "data" and b["usable"]), ZERO)
+            figures.update(percent=percent, remaining_mb=remaining.quantize(MB_PLACES),
+                           state=_state(session, service, percent))
+        out[service.id] = figures
     return out
 
 
-def cycle_buckets(session: Session, service_id: int, period: cycles.Period, zone, now: datetime) -> list[dict]:
-    """The service's buckets that count in this cycle, every kind, in draw order: those usable now, and
-    those that began or ran out (expired) during the cycle so far. Closed emergency credit (nothing
-    granted left) is left out."""
+def _state(session: Session, service: Service, percent: Decimal | None) -> str:
+    if topups.limited_by_usage(session, service):
+        return "limited"
+    if percent is not None and percent >= 100:
+        return "exceeded"
+    if percent is not None and percent >= WARNING_PERCENT:
+        return "warning"
+    return "ok"
+
+
+def cycle_buckets(held: list, period: cycles.Period, zone, now: datetime) -> list[dict]:
+    """Of a service's buckets (every one it holds, in draw order), those that count in this cycle: those
+    usable now, and those that began or ran out (expired) during the cycle so far. Closed emergency
+    credit (nothing granted left) is left out."""
     begins, ends = allowance.window(period, zone)
     out = []
-    for bucket in buckets.of_service(session, service_id, include_spent=True, now=now):
+    for bucket in held:
         usable = bucket.remaining > 0 and bucket.starts_at <= now and (
             bucket.expires_at is None or bucket.expires_at > now)
         began = begins <= bucket.starts_at <= now
@@ -113,17 +136,17 @@ def cycle_buckets(session: Session, service_id: int, period: cycles.Period, zone
 
 
 def usage(session: Session, service: Service, start: date, end: date, *, group: str = "day",
-          now: datetime | None = None) -> dict:
+          now: datetime | None = None, current: dict | None = None) -> dict:
     """Upload/download from `start` to `end` (both included, zero-filled) per day, or summed per week
     (from Monday; a row's `day` is the first day of the range it covers) or per month, their totals, and
-    the current cycle."""
+    the current cycle (`current`, when the caller has just read it with `cycle`)."""
     days = rollup.daily(session, service.id, start, end)
     upload = sum(d["upload"] for d in days)
     download = sum(d["download"] for d in days)
     return {"service_id": service.id, "from": start, "to": end, "group": group, "days": grouped(days, group),
             "totals": {"upload": upload, "download": download, "total": upload + download,
                        "total_mb": mb(upload + download)},
-            "cycle": cycle(session, service, now=now)}
+            "cycle": current if current is not None else cycle(session, service, now=now)}
 
 
 GROUPS = ("day", "week", "month")
