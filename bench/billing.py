@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import sys
 import tempfile
 import time
@@ -48,13 +47,13 @@ from pathlib import Path
 
 from common import (
     BenchError,
-    _sigterm_as_exit,
     add_connection_args,
     log,
     migrated_database,
     print_table,
     server_version,
     settle,
+    within_budget,
     write_json,
 )
 from sqlalchemy import text
@@ -327,19 +326,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return opts
 
 
-def _out_of_time(_signum, _frame) -> None:
-    raise BenchError("the run took longer than its time budget; stopped")
-
-
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm_as_exit)
     opts = parse_args(argv)
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.alarm(int(600 + opts.customers / 50 * opts.repeat + opts.tenants * 5 + opts.pdfs * 10))
-    try:
-        results = run(opts)
-    finally:
-        signal.alarm(0)
+    seconds = 600 + opts.customers / 50 * opts.repeat + opts.tenants * 5 + opts.pdfs * 10
+    results = within_budget(int(seconds), lambda: run(opts))
     print_summary(results)
     write_json(opts.json, results)
     return 0

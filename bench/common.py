@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -86,6 +87,22 @@ def free_port() -> int:
 def _sigterm_as_exit(signum, _frame) -> None:
     """Turn SIGTERM into SystemExit so the `finally` blocks drop the scratch databases."""
     raise SystemExit(128 + signum)
+
+
+def _out_of_time(_signum, _frame) -> None:
+    raise BenchError("the run took longer than its time budget; stopped")
+
+
+def within_budget(seconds: int, run: Callable[[], dict]) -> dict:
+    """`run()` stopped (BenchError) after `seconds`: a bench that hangs on a wedged server must end, and its
+    `finally` blocks drop what it made, as they do on SIGTERM."""
+    signal.signal(signal.SIGTERM, _sigterm_as_exit)
+    signal.signal(signal.SIGALRM, _out_of_time)
+    signal.alarm(int(seconds))
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:

@@ -43,7 +43,6 @@ import json
 import os
 import platform
 import secrets
-import signal
 import sys
 import tempfile
 import time
@@ -52,7 +51,6 @@ from pathlib import Path
 
 from common import (
     BenchError,
-    _sigterm_as_exit,
     add_connection_args,
     child_env,
     free_port,
@@ -64,6 +62,7 @@ from common import (
     server_version,
     settle,
     stats,
+    within_budget,
     write_json,
 )
 from sqlalchemy import text
@@ -416,19 +415,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return opts
 
 
-def _out_of_time(_signum, _frame) -> None:
-    raise BenchError("the run took longer than its time budget; stopped")
-
-
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm_as_exit)
     opts = parse_args(argv)
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.alarm(int(300 + opts.customers / 1000 + opts.requests * 5 * 0.5))
-    try:
-        results = run(opts)
-    finally:
-        signal.alarm(0)
+    results = within_budget(int(300 + opts.customers / 1000 + opts.requests * 5 * 0.5), lambda: run(opts))
     print_summary(results)
     if opts.json:
         write_json(opts.json, results)

@@ -40,7 +40,6 @@ import json
 import os
 import platform
 import secrets
-import signal
 import sys
 import tempfile
 import threading
@@ -55,7 +54,6 @@ from common import (
     BASE_DOMAIN,
     BenchError,
     Server,
-    _sigterm_as_exit,
     add_connection_args,
     child_env,
     cpu_seconds,
@@ -69,6 +67,7 @@ from common import (
     server_version,
     settle,
     stats,
+    within_budget,
     write_json,
 )
 from sqlalchemy import func, select, text
@@ -581,19 +580,9 @@ def run(opts: argparse.Namespace) -> dict:
     return results
 
 
-def _out_of_time(_signum, _frame) -> None:
-    raise BenchError("the run took longer than its time budget; stopped")
-
-
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm_as_exit)
     opts = parse_args(argv)
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.alarm(budget(opts))
-    try:
-        results = run(opts)
-    finally:
-        signal.alarm(0)
+    results = within_budget(budget(opts), lambda: run(opts))
     print_summary(results)
     if opts.json:
         write_json(opts.json, results)

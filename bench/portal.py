@@ -46,7 +46,6 @@ import platform
 import re
 import secrets
 import shlex
-import signal
 import sys
 import tempfile
 import time
@@ -58,7 +57,6 @@ from pathlib import Path
 import portal_seed
 from common import (
     BenchError,
-    _sigterm_as_exit,
     add_connection_args,
     child_env,
     free_port,
@@ -69,6 +67,7 @@ from common import (
     print_table,
     server_version,
     settle,
+    within_budget,
     write_json,
 )
 
@@ -457,19 +456,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return opts
 
 
-def _out_of_time(_signum, _frame) -> None:
-    raise BenchError("the run took longer than its time budget; stopped")
-
-
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm_as_exit)
     opts = parse_args(argv)
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.alarm(int(600 + opts.others / 20 + opts.requests * 14 * 0.5))
-    try:
-        results = run(opts)
-    finally:
-        signal.alarm(0)
+    results = within_budget(int(600 + opts.others / 20 + opts.requests * 14 * 0.5), lambda: run(opts))
     print_summary(results)
     if opts.json:
         write_json(opts.json, results)

@@ -75,7 +75,6 @@ import radius_seed
 from common import (
     ROOT,
     BenchError,
-    _sigterm_as_exit,
     add_connection_args,
     backhaul_cli,
     child_env,
@@ -85,6 +84,7 @@ from common import (
     scratch_database,
     server_version,
     settle,
+    within_budget,
     write_json,
 )
 from sqlalchemy import create_engine, text
@@ -786,19 +786,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return opts
 
 
-def _out_of_time(_signum, _frame) -> None:
-    raise BenchError("the run took longer than its time budget; stopped")
-
-
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm_as_exit)
     opts = parse_args(argv)
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.alarm(int(900 + opts.users / 100 + 2 * 2 * 20 * (opts.step_s + opts.pause + 1)))
-    try:
-        results = run(opts)
-    finally:
-        signal.alarm(0)
+    seconds = 900 + opts.users / 100 + 2 * 2 * 20 * (opts.step_s + opts.pause + 1)
+    results = within_budget(int(seconds), lambda: run(opts))
     print_summary(results)
     write_json(opts.json, results)
     return 0

@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.arrangements import (
@@ -44,7 +44,7 @@ from app.models.base import utcnow
 from app.models.billing import Invoice, InvoiceLine
 from app.services.auth.principal import Principal
 from app.services.billing import dunning, invoices
-from app.services.billing.arrangements import documents, evidence, history, notices, plans
+from app.services.billing.arrangements import documents, evidence, history, listing, notices, plans
 from app.services.billing.arrangements.business_days import add_business_days
 from app.services.billing.arrangements.inputs import text
 from app.services.errors import Conflict, Invalid, NotFound
@@ -100,21 +100,9 @@ def list_disputes(session: Session, *, customer_id: int | None = None, status: s
                   invoice_id: int | None = None, visible: frozenset[int] | None = None, page: int = 1,
                   per_page: int = 50) -> tuple[list[InvoiceDispute], int]:
     """Disputes newest first, filtered, one page of them with the total that matches."""
-    where = []
-    if status is not None:
-        if status not in DISPUTE_STATUSES:
-            raise Invalid(f"status: one of {', '.join(DISPUTE_STATUSES)}", field="status")
-        where.append(InvoiceDispute.status == status)
-    if customer_id is not None:
-        where.append(InvoiceDispute.customer_id == customer_id)
-    if invoice_id is not None:
-        where.append(InvoiceDispute.invoice_id == invoice_id)
-    if visible is not None:
-        where.append(InvoiceDispute.customer_id.in_(sorted(visible)))
-    total = session.execute(select(func.count()).select_from(InvoiceDispute).where(*where)).scalar_one()
-    rows = session.execute(select(InvoiceDispute).where(*where).order_by(InvoiceDispute.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page)).scalars()
-    return list(rows), total
+    return listing.newest_first(session, InvoiceDispute, statuses=DISPUTE_STATUSES, status=status,
+                                customer_id=customer_id, visible=visible, page=page, per_page=per_page,
+                                where=[InvoiceDispute.invoice_id == invoice_id] if invoice_id is not None else [])
 
 
 def lines_of(session: Session, dispute_ids: list[int]) -> dict[int, list[InvoiceDisputeLine]]:

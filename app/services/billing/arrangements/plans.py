@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.models.arrangements import (
@@ -43,7 +43,7 @@ from app.models.base import utcnow
 from app.models.billing import Invoice
 from app.services.auth.principal import Principal
 from app.services.billing import allocation, invoices
-from app.services.billing.arrangements import history, notices, progress
+from app.services.billing.arrangements import history, listing, notices, progress
 from app.services.billing.arrangements.holds import owed
 from app.services.billing.arrangements.inputs import date_of, text
 from app.services.billing.arrangements.policy import MAX_INSTALMENTS, PlanPolicy, policy
@@ -137,19 +137,8 @@ def list_plans(session: Session, *, customer_id: int | None = None, status: str 
                visible: frozenset[int] | None = None, page: int = 1,
                per_page: int = 50) -> tuple[list[PaymentPlan], int]:
     """Plans newest first, filtered, one page of them with the total that matches."""
-    where = []
-    if status is not None:
-        if status not in PLAN_STATUSES:
-            raise Invalid(f"status: one of {', '.join(PLAN_STATUSES)}", field="status")
-        where.append(PaymentPlan.status == status)
-    if customer_id is not None:
-        where.append(PaymentPlan.customer_id == customer_id)
-    if visible is not None:
-        where.append(PaymentPlan.customer_id.in_(sorted(visible)))
-    total = session.execute(select(func.count()).select_from(PaymentPlan).where(*where)).scalar_one()
-    rows = session.execute(select(PaymentPlan).where(*where).order_by(PaymentPlan.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page)).scalars()
-    return list(rows), total
+    return listing.newest_first(session, PaymentPlan, statuses=PLAN_STATUSES, status=status, customer_id=customer_id,
+                                visible=visible, page=page, per_page=per_page)
 
 
 def offer(session: Session, customer_id: int, *, lock: bool = False) -> Offer:
