@@ -318,7 +318,12 @@ def test_the_security_forms_work_without_javascript(browser, live_server, custom
         assert "Revoked" in page.locator("tbody tr", has_text="Script").inner_text()
         _go(page, live_server, customer, "/portal/security/two-factor")
         page.get_by_role("button", name="Set up two-step verification").click()
-        assert page.get_by_role("img", name=re.compile("QR code")).evaluate("i => i.complete && i.naturalWidth > 0")
+        qr = page.get_by_role("img", name=re.compile("QR code"))
+        for _ in range(50):  # the image is its own request: it may still be on its way when the page is there
+            if qr.evaluate("i => i.complete && i.naturalWidth > 0"):
+                break
+            page.wait_for_timeout(100)
+        assert qr.evaluate("i => i.complete && i.naturalWidth > 0")
     finally:
         context.close()
 
