@@ -50,8 +50,8 @@ def page(context):
 
 
 @pytest.fixture(scope="session")
-def look(tmp_path_factory):
-    return rig.Looker(rig.screenshot_dir(tmp_path_factory))
+def look():
+    return rig.Looker(rig.screenshot_dir())
 
 
 @pytest.fixture(scope="session")

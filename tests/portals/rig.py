@@ -2,8 +2,10 @@
 (one per xdist worker), a new context per test; the app served over real HTTP from a thread, every host name
 resolved to 127.0.0.1 by chromium itself; axe-core run in the page; screenshots of every page a test looks at.
 
-Screenshots go to the folder `BACKHAUL_SCREENSHOTS` names (docs/screenshots/ is the one committed), else to a
-temporary folder: `<name>-desktop.png` at 1280 px and `<name>-mobile.png` at 360 px, full page.
+Screenshots go to the folder `BACKHAUL_SCREENSHOTS` names (docs/screenshots/ is the one committed):
+`<name>-desktop.png` at 1280 px and `<name>-mobile.png` at 360 px, full page. Without it none is taken: a
+full-page capture at two widths of every page looked at was a good part of the suite's time, for files
+nobody opened.
 """
 
 from __future__ import annotations
@@ -79,9 +81,11 @@ class Watch:
         return [p for p in self.problems if "Content Security Policy" in p or "Refused to" in p]
 
 
-def screenshot_dir(tmp_path_factory) -> Path:
+def screenshot_dir() -> Path | None:
     named = os.environ.get("BACKHAUL_SCREENSHOTS")
-    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
+    if not named:
+        return None
+    folder = Path(named)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -96,9 +100,9 @@ def axe_violations(page) -> list[str]:
 
 
 class Looker:
-    """`look(page, name)`: axe clean at both widths, and a screenshot at each."""
+    """`look(page, name)`: axe clean at both widths, and a screenshot at each when there is a folder for them."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path | None):
         self.folder = folder
 
     def __call__(self, page, name: str) -> None:
@@ -108,7 +112,8 @@ class Looker:
         for label, viewport in (("desktop", DESKTOP), ("mobile", MOBILE)):
             page.set_viewport_size(viewport)
             page.wait_for_function(IMAGES_LOADED)  # a <picture> loads the drawing for the new width
-            page.screenshot(path=str(self.folder / f"{name}-{label}.png"), full_page=True)
+            if self.folder is not None:
+                page.screenshot(path=str(self.folder / f"{name}-{label}.png"), full_page=True)
             problems += [f"{label}: {p}" for p in axe_violations(page)]
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > viewport["width"]:
