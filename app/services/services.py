@@ -60,11 +60,8 @@ def _jsonable(detail: dict) -> dict:
 def get(session: Session, service_id: int, *, lock: bool = False) -> Service:
     if not valid_id(service_id):
         raise NotFound("no such service")
-    if lock:
-        query = select(Service).where(Service.id == service_id).with_for_update()
-        service = session.execute(query).scalar_one_or_none()
-    else:  # the identity map first: a page asks for the same service from each service it calls
-        service = session.get(Service, service_id)
+    query = select(Service).where(Service.id == service_id)
+    service = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if service is None:
         raise NotFound("no such service")
     return service
