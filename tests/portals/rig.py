@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = os.environ.get("BACKHAUL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -128,6 +129,17 @@ def fetch(page, path: str, headers: dict | None = None) -> dict:
         const r = await fetch(path, {headers: headers || {}, credentials: "same-origin"});
         return {status: r.status, type: r.headers.get("content-type") || "", text: await r.text()};
     }""", [path, headers])
+
+
+def drawn(image, timeout: float = 10_000) -> bool:
+    """Whether an <img> arrives and decodes within `timeout` ms. An image is a request of its own, which may still
+    be on its way when the page that names it has loaded: asking at once made tests fail under load."""
+    try:
+        image.page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle(),
+                                     timeout=timeout)
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def post_form(page, path: str, fields: dict) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.portals.rig import drawn
 from tests.portals.signin import sign_in
 
 pytestmark = pytest.mark.browser
@@ -25,7 +26,7 @@ def test_a_customer_sees_their_resellers_brand(page, live_server, look, demo, co
     assert header.locator(".brand").inner_text() == name
     assert header.evaluate("h => getComputedStyle(h).backgroundColor") == colour
     if logo:
-        assert header.locator("img.logo").evaluate("i => i.complete && i.naturalWidth > 0")
+        assert drawn(header.locator("img.logo"))
     assert (page.locator("link[href$='/savanna.css']").count() == 1) is savanna
     assert page.title().endswith(name)
     look(page, f"dashboard-{code}")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from app.services.billing import next_bill
 from tenants import tenant_context
 from tests.portals.customers import add_usage, make_customer
-from tests.portals.rig import fetch
+from tests.portals.rig import drawn, fetch
 from tests.portals.signin import sign_in
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ def test_a_customer_sees_every_figure_of_their_account(page, live_server, look, 
     assert page.locator(f"#service-{customer.active_id} img").get_attribute("src").endswith("/usage.svg")
     chart = fetch(page, page.locator(f"#service-{customer.active_id} img").get_attribute("src"))
     assert chart["status"] == 200 and chart["type"].startswith("image/svg+xml") and "<script" not in chart["text"]
-    assert page.locator(f"#service-{customer.active_id} img").evaluate("i => i.complete && i.naturalWidth > 0")
+    assert drawn(page.locator(f"#service-{customer.active_id} img"))
 
     payments = page.get_by_role("region", name="Recent payments").inner_text()
     assert customer.receipt_number in payments and "500.00 KES" in payments and "M-PESA" in payments

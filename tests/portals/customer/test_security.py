@@ -24,7 +24,7 @@ from app.services.auth.principal import Principal
 from app.services.auth.realms import CUSTOMER
 from tenants import tenant_context
 from tests.portals.customers import make_customer
-from tests.portals.rig import fetch, post_form
+from tests.portals.rig import drawn, fetch, post_form
 from tests.portals.signin import sign_in
 from tests.web.forms import csrf_of, submit
 
@@ -140,9 +140,9 @@ def test_a_customer_turns_on_two_step_verification_and_signs_in_with_a_code(page
     page.get_by_role("button", name="Set up two-step verification").click()
 
     qr = page.get_by_role("img", name=re.compile("QR code for your authenticator app"))
-    assert qr.evaluate("i => i.complete && i.naturalWidth > 0")
-    drawn = fetch(page, qr.get_attribute("src"))
-    assert drawn["status"] == 200 and drawn["type"].startswith("image/svg+xml") and "<script" not in drawn["text"]
+    assert drawn(qr)
+    svg = fetch(page, qr.get_attribute("src"))
+    assert svg["status"] == 200 and svg["type"].startswith("image/svg+xml") and "<script" not in svg["text"]
     secret = "".join(page.locator("#secret span:not(.visually-hidden)").all_inner_texts())
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     look(page, "security-two-factor-enrol")
@@ -319,11 +319,7 @@ def test_the_security_forms_work_without_javascript(browser, live_server, custom
         _go(page, live_server, customer, "/portal/security/two-factor")
         page.get_by_role("button", name="Set up two-step verification").click()
         qr = page.get_by_role("img", name=re.compile("QR code"))
-        for _ in range(50):  # the image is its own request: it may still be on its way when the page is there
-            if qr.evaluate("i => i.complete && i.naturalWidth > 0"):
-                break
-            page.wait_for_timeout(100)
-        assert qr.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert drawn(qr)
     finally:
         context.close()
 

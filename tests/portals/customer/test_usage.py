@@ -25,7 +25,7 @@ from app.services.settings import local_today
 from app.services.usage import records, thresholds, views
 from tenants import tenant_context
 from tests.portals.customers import add_usage, make_customer
-from tests.portals.rig import MOBILE, fetch
+from tests.portals.rig import MOBILE, drawn, fetch
 from tests.portals.signin import sign_in
 
 pytestmark = pytest.mark.browser
@@ -75,7 +75,7 @@ def test_usage_opens_on_this_cycle_by_day_with_the_chart_the_table_and_the_bucke
     assert page.get_by_label("Day", exact=True).is_checked()
     image = page.locator("figure.chart img")
     expect(image).to_have_attribute("alt", re.compile("bar chart"))
-    assert image.evaluate("i => i.complete && i.naturalWidth > 0")
+    assert drawn(image)
     look(page, "usage")
 
     page.get_by_text("Show the figures as a table").click()
@@ -211,12 +211,12 @@ def test_charts_are_drawn_for_the_phone_at_360_px_and_their_table_opens_from_a_c
         expect(image).to_have_js_property("complete", True)
         src = image.evaluate("i => i.currentSrc")
         assert "size=narrow" in src, where
-        drawn = fetch(page, src)["text"]
-        assert 'width="360"' in drawn
-        axis = drawn[drawn.index('<g class="axis x">'):drawn.index('<g class="series')]
+        svg = fetch(page, src)["text"]
+        assert 'width="360"' in svg
+        axis = svg[svg.index('<g class="axis x">'):svg.index('<g class="series')]
         labels = re.findall(r"<text[^>]*>([^<]+)</text>", axis)
         assert 1 <= len(labels) <= charts.NARROW.labels, (where, labels)
-        sizes = [int(px) for px in re.findall(r"\.axis text[^{]*\{[^}]*font-size:\s*(\d+)px", drawn)]
+        sizes = [int(px) for px in re.findall(r"\.axis text[^{]*\{[^}]*font-size:\s*(\d+)px", svg)]
         assert sizes and min(sizes) >= 16, sizes
         summary = page.locator("details.chart-figures > summary").first
         looks = summary.evaluate("""s => {
