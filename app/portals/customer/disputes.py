@@ -158,7 +158,7 @@ def create():
         session.rollback()
         form.form_errors.append(CLOSED)
         return _form_page(invoice_id, form, status=exc.status)
-    flash("We have your dispute. We will answer by the date shown.", "success")
+    # no flash: the dispute's page says it is received, and by which day the answer comes (its notice)
     return redirect(url_for(".detail", dispute_id=made.id))
 
 

@@ -4,6 +4,12 @@ is drawn from (portal/layout.html).
 A section is shown once its page exists, that is once a view is registered under its endpoint, so a new
 section's page needs only its blueprint: its place in the menu is already here. Until then no link leads to
 a page that is not there. Signing out is no section: it is a form (a POST with its CSRF token), always shown.
+
+The account's own sections (profile, security, privacy) are of the `account` group: pages a customer seldom
+needs, so at desktop widths they sit, with signing out, behind one "Account" disclosure, which keeps the bar
+on one line in the longest brand names and languages. The group is named here rather than in the template so
+that a section's place, in the bar or behind "Account", is decided in the same list as its order. The phone
+menu, already behind its own disclosure, lists every section flat.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ class Section:
     key: str
     label: str  # a msgid: the layout translates it
     endpoint: str  # the section's first page
+    group: str | None = None  # "account": behind the "Account" disclosure at desktop widths
 
 
 SECTIONS = (
@@ -27,16 +34,16 @@ SECTIONS = (
     Section("billing", "Billing", "customer_billing.index"),
     Section("disputes", "Disputes", "customer_disputes.index"),
     Section("topups", "Top-ups", "customer_topups.index"),
-    Section("profile", "Profile", "customer_profile.index"),
-    Section("security", "Security", "customer_security.index"),
-    Section("privacy", "Privacy", "customer_privacy.index"),
+    Section("profile", "Profile", "customer_profile.index", group="account"),
+    Section("security", "Security", "customer_security.index", group="account"),
+    Section("privacy", "Privacy", "customer_privacy.index", group="account"),
 )
 
 
 def menu() -> list[dict]:
-    """The sections whose pages exist, each with its address and whether the request is in it (a section's
-    pages are the endpoints of its blueprint, `customer_<key>.*`)."""
+    """The sections whose pages exist, each with its address, its group and whether the request is in it (a
+    section's pages are the endpoints of its blueprint, `customer_<key>.*`)."""
     here = (request.endpoint or "").partition(".")[0]
-    return [{"key": s.key, "label": s.label, "url": url_for(s.endpoint),
+    return [{"key": s.key, "label": s.label, "url": url_for(s.endpoint), "group": s.group,
              "current": here == s.endpoint.partition(".")[0]}
             for s in SECTIONS if s.endpoint in current_app.view_functions]

@@ -14,14 +14,16 @@ from decimal import Decimal
 import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.models.arrangements import InvoiceDispute, PaymentPlan
+from app.models.usage import UsageDaily
 from app.services.billing import invoices
 from app.services.billing.arrangements import business_days, disputes, plans
+from app.services.billing.arrangements import evidence as frozen_usage
 from app.services.settings import local_today
 from tenants import tenant_context
-from tests.portals.customers import add_usage, make_customer
+from tests.portals.customers import MB, add_usage, make_customer
 from tests.portals.signin import sign_in
 
 pytestmark = pytest.mark.browser
@@ -92,22 +94,91 @@ def test_a_customer_disputes_a_charge_with_a_document_and_sees_it_listed(page, l
     page.get_by_label("Documents (optional)").set_input_files(str(proof))
     page.get_by_role("button", name="Send the dispute").click()
     expect(page.get_by_role("status").filter(has_text="We have your dispute")).to_be_visible()
+    assert page.locator("main").inner_text().count("We have your dispute") == 1  # the page's notice, no flash too
     today = _today(db, customer)
     due = business_days.add_business_days(today, 10)
     notice = page.locator("main .notice-info").inner_text()
     assert f"will answer by {_day(due)}" in notice
     evidence = page.get_by_role("table", name=f"Daily usage from {_day(today - timedelta(days=30))} to "
                                               f"{_day(today - timedelta(days=1))}")
-    assert evidence.locator("tbody tr").count() == 30
-    assert "201.0" in evidence.inner_text()  # yesterday's download, in MB
+    expect(evidence).to_be_hidden()  # the days are behind a disclosure, the totals before it
     documents = page.get_by_role("region", name="Documents")
     expect(documents.get_by_role("link", name="outage.pdf")).to_be_visible()
     assert "Home 20 Mbps, this month" in page.get_by_role("region", name="Disputed charges").inner_text()
     look(page, "dispute")
+    page.locator("summary", has_text="Show the day-by-day usage").click()
+    assert evidence.locator("tbody tr").count() == 30
+    assert "201.0" in evidence.inner_text()  # yesterday's download, in MB
 
     page.get_by_role("link", name="All your disputes").click()
     row = page.get_by_role("table", name="Your disputes").inner_text()
     assert customer.bill_number in row and "2,500.00 KES" in row and "Open" in row and _day(due) in row
+
+
+def _figure(text: str) -> Decimal:
+    """A figure as the page writes it ("6,465.0 MB", "1,234.5") as a number."""
+    return Decimal(re.sub(r"[^0-9.]", "", text))
+
+
+def test_a_disputes_usage_is_summed_up_at_360_px_and_its_days_are_a_table_one_press_away(page, live_server, look,
+                                                                                        db, customer):
+    """30 days of usage were 30 blocks of four lines at 360 px, a page some 5,400 px long: now the totals, and the
+    days a table behind a disclosure that scrolls in its own box."""
+    today = _today(db, customer)
+    with db.session() as s, tenant_context(customer.tenant):
+        for back in range(1, 31):  # uploads too, so that every column has its own figures
+            s.execute(update(UsageDaily).where(UsageDaily.service_id == customer.active_id,
+                                               UsageDaily.day == today - timedelta(days=back))
+                      .values(upload=(back % 7) * MB))
+        s.execute(update(UsageDaily).where(UsageDaily.service_id == customer.active_id,
+                                           UsageDaily.day == today - timedelta(days=12)).values(download=0, upload=0))
+        bill = s.execute(select(invoices.Invoice).where(invoices.Invoice.number == customer.bill_number)).scalar_one()
+        line = next(x for x in invoices.lines_of(s, bill.id) if x.service_id == customer.active_id)
+        made = disputes.open_dispute(s, customer.id, bill.id, [line.id], "outage", "Down for a day.")
+        s.commit()
+        [held] = frozen_usage.of_dispute(s, made.id)
+    assert held["summary"]["days"] == len(held["days"]) == 30 and held["summary"]["quiet_days"] == 1
+    used = {back: 200 + back + back % 7 for back in range(1, 31) if back != 12}  # MB each day, down and up
+    busiest = max(used, key=used.get)
+    assert held["summary"]["busiest"]["day"] == today - timedelta(days=busiest)
+    sign_in(page, live_server, customer.host, customer.portal_id)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url(customer.host, f"/portal/disputes/{made.id}"))
+
+    usage = page.get_by_role("region", name="Usage before the invoice")
+    shown = {row.locator("dt").inner_text(): row.locator("dd").inner_text()
+             for row in usage.locator(".summary-row").all()}
+    period = f"{_day(today - timedelta(days=30))} to {_day(today - timedelta(days=1))}"
+    assert shown["Period"] == f"{period} (30 days)"
+    assert _figure(shown["Download"]) == Decimal(sum(200 + back for back in range(1, 31) if back != 12))
+    assert _figure(shown["Upload"]) == Decimal(sum(back % 7 for back in range(1, 31) if back != 12))
+    assert _figure(shown["Total"]) == _figure(shown["Download"]) + _figure(shown["Upload"])
+    assert shown["Busiest day"] == f"{used[busiest]}.0 MB on {_day(today - timedelta(days=busiest))}"
+    assert shown["Days without usage"] == "1"
+    disclosure = usage.locator("details")
+    assert disclosure.get_attribute("open") is None
+    table = page.get_by_role("table", name=f"Daily usage from {period}")
+    expect(table).to_be_hidden()
+    tall = page.evaluate("document.documentElement.scrollHeight")
+    assert tall < 2500, f"the dispute's page is {tall} px tall at 360 px"  # it was some 5,400
+    look(page, "dispute-usage")
+
+    usage.locator("summary", has_text="Show the day-by-day usage").click()
+    expect(table).to_be_visible()
+    rows = table.locator("tbody tr")
+    assert rows.count() == len(held["days"])
+    cells = [[_figure(c) for c in row.locator("td").all_inner_texts()] for row in rows.all()]
+    assert [sum(column) for column in zip(*cells, strict=True)] == [
+        _figure(shown["Download"]), _figure(shown["Upload"]), _figure(shown["Total"])]
+    assert all(down + up == both for down, up, both in cells)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the table scrolls in its box, if at all
+    box = page.get_by_role("region", name=f"Daily usage from {period}")
+    assert box.get_attribute("tabindex") == "0"
+    if box.evaluate("b => b.scrollWidth > b.clientWidth"):  # a keyboard scrolls it: it takes the focus
+        box.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("b => b.scrollLeft > 0", arg=box.element_handle())  # it may scroll smoothly
+    look(page, "dispute-usage-open")
 
 
 def test_a_customer_asks_for_a_payment_plan_and_sees_its_instalments(page, live_server, look, db, customer):

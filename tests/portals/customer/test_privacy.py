@@ -23,7 +23,7 @@ from app.services.settings import put_setting
 from tenants import tenant_context
 from tests.portals.customers import make_customer
 from tests.portals.rig import post_form
-from tests.portals.signin import sign_in
+from tests.portals.signin import account_menu, sign_in
 from tests.privacy.conftest import ExportWorker, privacy_broker  # noqa: F401  (a fixture)
 from tests.web.forms import csrf_of, submit
 
@@ -45,7 +45,7 @@ def _main(page) -> str:
 def test_a_customer_gives_a_consent_on_the_page_and_reads_the_cookies_it_sets(db, context, page, live_server, look,
                                                                               customer):
     sign_in(page, live_server, customer.host, customer.portal_id)
-    page.locator(".nav-wide").get_by_role("link", name="Privacy").click()
+    account_menu(page).get_by_role("link", name="Privacy").click()
     page.wait_for_url(live_server.url(customer.host, "/portal/privacy"))
     look(page, "privacy")
     assert page.get_by_label("News and offers by SMS").is_checked() is False

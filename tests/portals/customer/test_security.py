@@ -25,7 +25,7 @@ from app.services.auth.realms import CUSTOMER
 from tenants import tenant_context
 from tests.portals.customers import make_customer
 from tests.portals.rig import drawn, fetch, post_form
-from tests.portals.signin import sign_in
+from tests.portals.signin import sign_in, sign_out
 from tests.web.forms import csrf_of, submit
 
 NEW_PASSWORD = "Fresh#Start2027"
@@ -64,11 +64,6 @@ def _sign_in_form(page, live_server, customer, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def _sign_out(page) -> None:
-    page.locator(".nav-wide").get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/login$"))
-
-
 @pytest.mark.browser
 def test_a_customer_changes_their_password_and_other_devices_are_signed_out(browser, page, live_server, look,
                                                                              customer):
@@ -105,7 +100,7 @@ def test_a_customer_changes_their_password_and_other_devices_are_signed_out(brow
     finally:
         laptop.close()
 
-    _sign_out(page)
+    sign_out(page)
     _sign_in_form(page, live_server, customer, seed.DEMO_PASSWORD)
     assert "The sign-in name or password is not correct." in _main(page)
     _sign_in_form(page, live_server, customer, NEW_PASSWORD)
@@ -162,7 +157,7 @@ def test_a_customer_turns_on_two_step_verification_and_signs_in_with_a_code(page
     assert "Your account asks for a code" in _main(page) and "10 backup codes left." in _main(page)
     assert codes[0] not in page.content()  # shown that once
 
-    _sign_out(page)
+    sign_out(page)
     _sign_in_form(page, live_server, customer, seed.DEMO_PASSWORD)
     page.wait_for_url(live_server.url(customer.host, "/login/two-factor"))
     page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(time.time() + totp.STEP))  # the next step: unused

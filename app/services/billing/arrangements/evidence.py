@@ -41,7 +41,10 @@ def freeze(session: Session, dispute_id: int, invoice: Invoice, service_ids: lis
 
 
 def of_dispute(session: Session, dispute_id: int) -> list[dict]:
-    """Per service, oldest day first: the days (octets and megabytes) and their totals."""
+    """Per service, oldest day first: the days (octets and megabytes) and their totals, and what a reader looks
+    for first (summary): how many days, the busiest one (None when nothing was used) and the days without
+    traffic. The figures of the days add up to the totals in octets; shown in megabytes, rounded each, they may
+    differ from the total by a tenth now and then."""
     found: dict[int, list[InvoiceDisputeUsage]] = {}
     for row in session.execute(select(InvoiceDisputeUsage).where(InvoiceDisputeUsage.dispute_id == dispute_id)
                                .order_by(InvoiceDisputeUsage.service_id, InvoiceDisputeUsage.day)).scalars():
@@ -56,5 +59,17 @@ def of_dispute(session: Session, dispute_id: int) -> list[dict]:
                               "total_mb": views.mb(d.upload + d.download)} for d in days],
                     "totals": {"upload": upload, "download": download, "total": upload + download,
                                "upload_mb": views.mb(upload), "download_mb": views.mb(download),
-                               "total_mb": views.mb(upload + download)}})
+                               "total_mb": views.mb(upload + download)},
+                    "summary": summary(days)})
     return out
+
+
+def summary(days: list[InvoiceDisputeUsage]) -> dict:
+    """The count of days, the busiest (most traffic both ways, the earliest of equals) and the days without any."""
+    busiest = max(days, key=lambda d: (d.upload + d.download, -d.day.toordinal()), default=None)
+    if busiest is not None and busiest.upload + busiest.download == 0:
+        busiest = None
+    return {"days": len(days), "quiet_days": sum(1 for d in days if d.upload + d.download == 0),
+            "busiest": None if busiest is None else {
+                "day": busiest.day, "total": busiest.upload + busiest.download,
+                "total_mb": views.mb(busiest.upload + busiest.download)}}
