@@ -1,6 +1,9 @@
 """`backhaul run`: migrate, (optionally) seed the demo, then serve web, worker, the scheduler (periodiq,
 which sends the daily jobs' tick) and RADIUS in the foreground.
 
+With `--demo`, the demo resellers take payments from a gateway simulator (`app.gateway_simulator`) that runs
+beside them, unless BACKHAUL_DEMO_GATEWAYS=off or the gateways' addresses are configured (endpoints.py).
+
 With no BACKHAUL_SMTP_URL, a mail catcher (`app.mailcatcher`) runs beside them and web and worker send
 to it, so that mail sent on a development machine lands in `<data dir>/mail/` instead of being lost.
 
@@ -56,6 +59,33 @@ def _mail_catcher(settings, env: dict) -> list[Spec]:
                           "--dir", str(settings.data_dir / "mail")], env)]
 
 
+GATEWAY_VARIABLES = ("BACKHAUL_DARAJA_SANDBOX_URL", "BACKHAUL_STRIPE_API_BASE")
+
+
+def _gateway_simulator(runtime, env: dict, host: str, port: int) -> tuple[list[Spec], str | None]:
+    """The demo's gateway simulator, with the Daraja sandbox and the card processor pointed at it and the demo
+    resellers' gateways set to its keys; None said when it is not wanted or the addresses are someone's."""
+    if os.environ.get("BACKHAUL_DEMO_GATEWAYS", "").lower() in ("0", "off", "false", "no"):
+        return [], None
+    if any(os.environ.get(name) for name in GATEWAY_VARIABLES):
+        return [], "Demo payments:      through the configured gateway addresses (simulator not started)"
+    from app.services import demo, demo_gateways
+
+    settings = runtime.settings
+    bind = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (comparing, not binding)
+    shown = "localhost" if bind == "127.0.0.1" else bind
+    sim_port = _free_port(bind)
+    url = f"http://{bind}:{sim_port}"
+    for name in GATEWAY_VARIABLES:
+        env[name] = url
+    demo_gateways.connect(runtime.db, [spec["code"] for spec in demo.RESELLERS],
+                          demo_gateways.Keys.from_secret_key(settings.secret_key))
+    spec = Spec("gateways", [sys.executable, "-m", "app.gateway_simulator", "--host", bind, "--port", str(sim_port),
+                             "--web", f"http://{bind}:{port}", "--public", f"http://{shown}:{sim_port}"], env)
+    return [spec], (f"Demo payments:      M-PESA prompts ring a pretend phone at http://{shown}:{sim_port}/phone "
+                    f"(paid after 8 s if left alone); cards pay with 4242 4242 4242 4242")
+
+
 @click.command("run")
 @click.option("--demo/--no-demo", default=False, help="Seed the demo platform first (idempotent).")
 @click.option("--migrate/--no-migrate", default=True, show_default=True, help="Run `db upgrade` first.")
@@ -85,6 +115,7 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
         summary = seed_demo(runtime)
 
     env = _child_env(settings)
+    gateways, payments_said = _gateway_simulator(runtime, env, host, port) if demo else ([], None)
     specs = _mail_catcher(settings, env) + [
         Spec("web", [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                      "--workers", str(web_workers or settings.web_workers), "--worker-class", "gthread",
@@ -99,7 +130,8 @@ def command(runtime, demo, migrate, host, port, web_workers, worker_threads) -> 
     radius, said = _radius(settings, env)
     specs += radius
     err.print(said, soft_wrap=True)
-    _banner(settings, host, port, summary)
+    specs += gateways
+    _banner(settings, host, port, summary, payments_said)
 
     supervisor = Supervisor(specs, say=lambda line: err.print(f"[dim]{escape(line)}[/dim]", soft_wrap=True),
                             warn=lambda line: err.print(f"[bold yellow]{escape(line)}[/bold yellow]", soft_wrap=True))
@@ -126,7 +158,7 @@ def _radius(settings, env: dict) -> tuple[list[Spec], str]:
                     f"{options.acct_port}/udp")
 
 
-def _banner(settings, host: str, port: int, summary) -> None:
+def _banner(settings, host: str, port: int, summary, payments_said: str | None = None) -> None:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host  # noqa: S104
     out.rule("[bold]Backhaul is running")
     # soft_wrap: rich would otherwise break a line at the console's width (80 when piped), inside a URL
@@ -135,6 +167,8 @@ def _banner(settings, host: str, port: int, summary) -> None:
               f"(OpenAPI at /api/openapi.json)", soft_wrap=True)
     out.print(f"Health:             http://{shown}:{port}/healthz · /readyz", soft_wrap=True)
     out.print(f"E-mail:             {_mail_destination(settings)}", soft_wrap=True)
+    if payments_said:
+        out.print(payments_said, soft_wrap=True)
     if summary:
         from app.cli.demo import print_summary
 

@@ -1,0 +1,3 @@
+from app.gateway_simulator.server import main
+
+main()
