@@ -94,6 +94,7 @@ def stk_push():
         sim.pushes[push.checkout_id] = push
     timer = threading.Timer(sim.answer_after, answer, args=(sim, push.checkout_id, ACCEPTED))
     timer.daemon = True
+    sim.timers.append(timer)
     timer.start()
     log.info("STK push %s: KES %s to %s", push.checkout_id, push.amount, push.phone)
     return jsonify({"MerchantRequestID": push.merchant_id, "CheckoutRequestID": push.checkout_id,

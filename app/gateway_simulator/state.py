@@ -28,6 +28,12 @@ class Simulator:
     sessions: dict = field(default_factory=dict)  # checkout session id -> dict
     idempotent: dict = field(default_factory=dict)  # Idempotency-Key -> session id
     tokens: set = field(default_factory=set)
+    timers: list = field(default_factory=list)  # the pushes' "nobody answered" timers
+
+    def close(self) -> None:
+        """Stop the timers of pushes still waiting, so none calls back after the simulator is gone."""
+        for timer in self.timers:
+            timer.cancel()
 
     def post(self, url: str, body: bytes, headers: dict) -> int:
         """POST to a reseller's webhook at `url`, through the web server, as the gateway would; the status."""

@@ -14,11 +14,11 @@ import os
 import re
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = os.environ.get("BACKHAUL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -131,15 +131,17 @@ def fetch(page, path: str, headers: dict | None = None) -> dict:
     }""", [path, headers])
 
 
-def drawn(image, timeout: float = 10_000) -> bool:
-    """Whether an <img> arrives and decodes within `timeout` ms. An image is a request of its own, which may still
-    be on its way when the page that names it has loaded: asking at once made tests fail under load."""
-    try:
-        image.page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle(),
-                                     timeout=timeout)
-    except PlaywrightTimeout:
-        return False
-    return True
+def drawn(image, timeout: float = 10.0) -> bool:
+    """Whether an <img> arrives and decodes within `timeout` seconds. An image is a request of its own, which may
+    still be on its way when the page that names it has loaded: asking at once made tests fail under load.
+    Polled from here, not with wait_for_function: that runs in the page, and some tests turn its script off."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if image.evaluate("i => i.complete && i.naturalWidth > 0"):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def post_form(page, path: str, fields: dict) -> int:

@@ -49,6 +49,7 @@ def simulator(app, db, demo, live_server, monkeypatch):
         monkeypatch.setenv(name, f"http://127.0.0.1:{server.server_port}")
     assert demo_gateways.connect(db, ["ABC_ISP"], keys) == ["ABC_ISP"]
     yield sim
+    sim.close()
     server.shutdown()
     server.server_close()
     _remove_gateways(db)
