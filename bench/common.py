@@ -68,6 +68,16 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
+def repeated(call: Callable[[], object], repeat: int) -> dict:
+    """`call` timed `repeat` times, one after the other: the stats of its wall-clock seconds."""
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - began)
+    return stats(samples)
+
+
 def ms(seconds: float) -> str:
     """Milliseconds, or microseconds for the in-memory cache hits that would show as 0.000 ms."""
     return f"{seconds * 1000:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} µs"

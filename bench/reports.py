@@ -30,7 +30,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from common import add_connection_args, log, migrated_database, print_table, server_version, settle, stats, write_json
+from common import (
+    add_connection_args,
+    log,
+    migrated_database,
+    print_table,
+    repeated,
+    server_version,
+    settle,
+    write_json,
+)
 from customers import seed as seed_customers
 from sqlalchemy import text
 
@@ -92,15 +101,6 @@ def seed(db, tenant, customers: int, months: int) -> dict:
     return counts
 
 
-def timed(call, repeat: int) -> dict:
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - began)
-    return stats(samples)
-
-
 def run(opts: argparse.Namespace) -> dict:
     started = time.perf_counter()
     results: dict = {"environment": {
@@ -122,16 +122,16 @@ def run(opts: argparse.Namespace) -> dict:
         results["dashboard_first_s"] = time.perf_counter() - began
         log(f"dashboard, first view: {results['dashboard_first_s'] * 1000:.0f} ms")
         results["dashboard_values"] = {k: v["value"] for k, v in board["figures"].items()}
-        results["dashboard"] = timed(lambda: dashboard.build(db, where, today, UTC_ZONE), opts.repeat)
+        results["dashboard"] = repeated(lambda: dashboard.build(db, where, today, UTC_ZONE), opts.repeat)
         log(f"dashboard: median {results['dashboard']['median'] * 1000:.0f} ms")
         last_month = add_months(today, -1)
         range_ = DateRange(last_month, add_months(today, 0).replace(day=1) - timedelta(days=1), UTC_ZONE)
         results["reports"] = {}
         for name in reports.REPORTS:
             table = reports.run(db, where, name, range_, {})
-            figures = timed(lambda name=name: reports.run(db, where, name, range_, {}), max(3, opts.repeat // 2))
+            figures = repeated(lambda name=name: reports.run(db, where, name, range_, {}), max(3, opts.repeat // 2))
             figures["rows"] = len(table.rows)
-            figures["xlsx_s"] = timed(lambda table=table: export.render(table, "xlsx"), 3)["median"]
+            figures["xlsx_s"] = repeated(lambda table=table: export.render(table, "xlsx"), 3)["median"]
             results["reports"][name] = figures
             log(f"{name}: median {figures['median'] * 1000:.0f} ms, {len(table.rows)} rows")
     results["environment"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

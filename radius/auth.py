@@ -43,8 +43,9 @@ class Outcome:
 
 
 class AccessHandler:
-    def __init__(self, db, nas_registry: NasRegistry, directory: Directory):
+    def __init__(self, db, nas_registry: NasRegistry, directory: Directory, *, suspended_reseller: str = "reject"):
         self.db = db
+        self.suspended_reseller = suspended_reseller  # radius/runner.py Options: "reject" or "accept"
         self.nas = nas_registry
         self.directory = directory
         self._plans: dict[int, Plan | None] = {}
@@ -174,6 +175,15 @@ class AccessHandler:
         verdict, extra = check_password(request, nas.secret, record.password, user_name)
         if verdict is not True:
             return answer(rp.ACCESS_REJECT, _rejection()[1] + extra, verdict)
+        if self.suspended_reseller == "reject":  # told only to who knows the password, like a service's status
+            blocker = self.directory.blocking(subscriber.tenant, cached_only=cached_only)
+            if blocker is MISS:
+                return MISS
+            if blocker is not None:
+                log.info("%s of tenant %s: reseller %s is %s, rejected by the platform's policy",
+                         subscriber.portal_id, subscriber.tenant.code, blocker.code, blocker.status.lower())
+                return answer(*encode_profile(reject("reseller")), f"reseller {blocker.code} "
+                              f"{blocker.status.lower()}")
         reply = self._reply_for(subscriber.tenant, record, nas, cached_only)
         if reply is MISS:
             return MISS

@@ -191,18 +191,41 @@ class Directory:
             self._store(self._portals, portal_id, found, generation)
         if found is None:
             return None
-        tenant = self._tenants.get(found[0], MISS)
+        tenant = self._tenant(found[0], cached_only)
+        if tenant is MISS:
+            return MISS
+        if tenant is None:
+            return None
+        return Subscriber(portal_id=portal_id, tenant=tenant, customer_id=found[1], username=username)
+
+    def _tenant(self, tenant_id: int, cached_only: bool):
+        tenant = self._tenants.get(tenant_id, MISS)
         if tenant is MISS:
             if cached_only:
                 return MISS
             try:
-                tenant = tenant_directory().by_id(found[0])
+                tenant = tenant_directory().by_id(tenant_id)
             except LookupError:
                 tenant = None
-            self._tenants[found[0]] = tenant
-        if tenant is None:
-            return None
-        return Subscriber(portal_id=portal_id, tenant=tenant, customer_id=found[1], username=username)
+            self._tenants[tenant_id] = tenant
+        return tenant
+
+    def blocking(self, tenant: Tenant, *, cached_only: bool = False):
+        """The tenant (itself or a reseller above it) that is not active, None when all are, MISS when
+        `cached_only` and a parent is not in memory. The tenants' cache is dropped on every change to
+        `public.tenants`, so a suspension reaches the next sign-in."""
+        seen: set[int] = set()
+        current = tenant
+        while current is not None and current.id not in seen:
+            if not current.is_active:
+                return current
+            seen.add(current.id)
+            if current.parent_id is None:
+                return None
+            current = self._tenant(current.parent_id, cached_only)
+            if current is MISS:
+                return MISS
+        return None
 
     def service(self, subscriber: Subscriber, *, cached_only: bool = False) -> ServiceRecord | None:
         """The service that signs in as the subscriber's username: the live one, else the last ended one

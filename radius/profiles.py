@@ -44,6 +44,7 @@ MESSAGES = {
     "Terminated": "Your service has ended",
     "Suspended": "Your service is suspended; please contact your provider or pay your account",
     "unknown": "Unknown user or wrong password",
+    "reseller": "Your provider's service is suspended; please contact your provider",
 }
 
 

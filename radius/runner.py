@@ -25,6 +25,10 @@ class Options:
     acct_port: int = 1813
     processes: int = 1
     preload: int = 100_000  # subscribers each process loads into its caches at start (0: none)
+    # the platform's policy for customers of a suspended reseller (or of a reseller below a suspended one):
+    # "reject" their sign-ins (the default: the reseller's service is what is suspended), or "accept" them as
+    # usual (a master ISP that keeps end customers online while it settles with the reseller)
+    suspended_reseller: str = "reject"
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Options:
@@ -35,9 +39,22 @@ class Options:
             "acct_port": int(env.get("BACKHAUL_RADIUS_ACCT_PORT") or cls.acct_port),
             "processes": int(env.get("BACKHAUL_RADIUS_PROCESSES") or cls.processes),
             "preload": int(env.get("BACKHAUL_RADIUS_PRELOAD") or cls.preload),
+            "suspended_reseller": suspended_policy(env.get("BACKHAUL_RADIUS_SUSPENDED_RESELLER")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+SUSPENDED_POLICIES = ("reject", "accept")
+
+
+def suspended_policy(value: str | None) -> str:
+    """The policy named by the environment; a value that is neither is refused at start, not guessed."""
+    chosen = (value or "reject").strip().lower()
+    if chosen not in SUSPENDED_POLICIES:
+        raise ValueError(f"BACKHAUL_RADIUS_SUSPENDED_RESELLER must be one of {', '.join(SUSPENDED_POLICIES)}, "
+                         f"not {value!r}")
+    return chosen
 
 
 def ports_in_use(options: Options) -> list[str]:
@@ -67,7 +84,8 @@ def _serve_one(database_url: str, options: Options) -> None:
     db = Database.from_url(database_url, pool_size=6, max_overflow=4, pool_timeout=5,
                            connect_args={"connect_timeout": 3})
     registry.bind(db.engine)
-    server = RadiusServer(db, options.host, options.auth_port, options.acct_port, preload=options.preload)
+    server = RadiusServer(db, options.host, options.auth_port, options.acct_port, preload=options.preload,
+                          suspended_reseller=options.suspended_reseller)
     server.tune_gc = True
     server.bind()
     signal.signal(signal.SIGTERM, lambda *_: server._stop.set())

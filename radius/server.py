@@ -123,7 +123,8 @@ def bind_udp(host: str, port: int, *, reuse_port: bool = True) -> socket.socket:
 class RadiusServer:
     def __init__(self, db, host: str = "0.0.0.0", auth_port: int = 1812, acct_port: int = 1813, *,  # noqa: S104
                  dup_window: float = 30.0, batch_window: float = 0.005, batch_max: int = 256,
-                 reuse_port: bool = True, preload: int = 100_000, lookup_threads: int = 4):
+                 reuse_port: bool = True, preload: int = 100_000, lookup_threads: int = 4,
+                 suspended_reseller: str = "reject"):
         self.db = db
         self.host = host
         self.auth_port, self.acct_port = auth_port, acct_port
@@ -133,7 +134,7 @@ class RadiusServer:
         self.tune_gc = False  # a serving process of its own (radius/runner.py) sets it; tests' servers don't
         self.nas = NasRegistry(db)
         self.directory = directory_for(db)
-        self.access = AccessHandler(db, self.nas, self.directory)
+        self.access = AccessHandler(db, self.nas, self.directory, suspended_reseller=suspended_reseller)
         self.replies = ReplyCache(dup_window)
         self.drops = DropLog()
         self.stats: Counter = Counter()

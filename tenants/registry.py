@@ -71,6 +71,20 @@ class TenantDirectory:
             raise UnknownTenant(f"no tenant with id {tenant_id}")
         return tenant
 
+    def blocking(self, tenant: Tenant) -> Tenant | None:
+        """The tenant that keeps `tenant` from serving: itself when it is not active, else the nearest of its
+        parents that is not (a suspended reseller takes its sub-resellers with it: their contract runs
+        through it), else None. Read through the same cache as every lookup, so a suspension is seen
+        everywhere as soon as the registry's notice arrives."""
+        seen: set[int] = set()
+        current: Tenant | None = tenant
+        while current is not None and current.id not in seen:
+            if not current.is_active:
+                return current
+            seen.add(current.id)
+            current = None if current.parent_id is None else self._lookup("id", int(current.parent_id), _BY_ID)
+        return None
+
     def _lookup(self, kind: str, key, query) -> Tenant | None:
         self._ensure_listener()
         now = time.monotonic()

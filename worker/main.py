@@ -8,6 +8,7 @@ from worker.actors import (  # noqa: F401
     arrangements,  # payment plans' instalments checked daily
     billing,  # billing runs, invoice PDFs
     commissions,  # commission jobs: engine, reversals, period close
+    customers,  # bulk status changes over many customers
     daily,  # due service requests, platform housekeeping
     dunning,
     email,

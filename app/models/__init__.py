@@ -12,6 +12,7 @@ from app.models import (  # noqa: F401  (their tables join the metadata)
     provisioning,
     reports,
     reseller_accounts,
+    saved_filters,
     usage,
 )
 from app.models.base import PublicBase, TenantBase

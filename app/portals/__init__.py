@@ -1,10 +1,10 @@
 """The pages people use: the customer portal and the reseller portal on each tenant's hosts, the console on
 the console host. Each portal is a door onto the same services as the API (DESIGN, "The portals").
 
-So far each has its sign-in pages (signin.py, one factory for the three, as the API's auth routes are); the
-customer portal has its shell and dashboard (customer/), the team and staff a signed-in landing page (home.py);
-the portals grow here section by section, from the shared kit (kit.py, tables.py, charts.py and the macros of
-themes/base/templates/kit/). Every page is a server-rendered
+Each has its sign-in pages (signin.py, one factory for the three, as the API's auth routes are) and its
+package of sections: customer/ in its own shell, reseller/ and console/ in the workspace shell (workspace.py);
+all three guarded alike (gate.py), their menus drawn from one list each (nav.py), from the shared kit (kit.py,
+tables.py, charts.py and the macros of themes/base/templates/kit/). Every page is a server-rendered
 form that works without JavaScript (POST, redirect, GET), with a CSRF token (Flask-WTF), drawn from the
 theme chain in the host's brand and language.
 """
@@ -24,10 +24,11 @@ class _FormSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    from app.portals import customer, home, signin
+    from app.portals import console, customer, reseller, signin
 
     app.config.update(SESSION_COOKIE_NAME="bh_forms", SESSION_COOKIE_SAMESITE="Lax")
     app.session_interface = _FormSessions()
     signin.init_app(app)
-    home.init_app(app)
     customer.init_app(app)
+    reseller.init_app(app)
+    console.init_app(app)

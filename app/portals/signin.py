@@ -183,8 +183,13 @@ def build(door: Door) -> Blueprint:
         principal = signed_in(door)
         if principal is not None and principal.via == "session" and principal.session_id:
             sessions.revoke(db_session(), realm, principal.id, principal.session_id, "logout")
-        flash("You are signed out.", "success")
-        response = redirect(url_for(".login"))
+        if principal is not None and (principal.impersonator or "").startswith("user "):
+            # a team member's support session: back to the customer's page, still signed in to the team's portal
+            flash("The support session is ended.", "success")
+            response = redirect(url_for("reseller_customer.activity", customer_id=principal.id))
+        else:
+            flash("You are signed out.", "success")
+            response = redirect(url_for(".login"))
         set_session_cookies(response, None, None)
         return response
 

@@ -13,10 +13,17 @@ from app.models import ActivityEvent
 from app.services.auth.principal import Principal
 
 
+def actor_kind(principal: Principal | None) -> str:
+    """Who acted: an impersonation session's impersonator ("staff 3 (...)", "user 5 (...)"), else its owner."""
+    if principal is None:
+        return "system"
+    return principal.impersonator.partition(" ")[0] if principal.impersonator else principal.kind
+
+
 def record(session: Session, principal: Principal | None, customer_id: int | None, action: str, **detail) -> None:
     session.add(ActivityEvent(
         actor=principal.actor if principal else "system",
-        actor_kind="staff" if principal and principal.impersonator else (principal.kind if principal else "system"),
+        actor_kind=actor_kind(principal),
         actor_id=principal.id if principal else None,
         impersonated=bool(principal and principal.impersonator),
         customer_id=customer_id, action=action, detail=detail,

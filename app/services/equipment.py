@@ -102,9 +102,15 @@ def list_items(session: Session, *, status: str | None = None, customer_id: int 
     return list(session.execute(query).scalars())
 
 
+def visible(item: EquipmentItem, allowed_customer_ids: frozenset[int] | None) -> bool:
+    """Stock is everyone's; a device at a customer's is seen by those who may see that customer (`None`: all)."""
+    return item.customer_id is None or allowed_customer_ids is None or item.customer_id in allowed_customer_ids
+
+
 def change(session: Session, item_id: int, action: str, *, service_id: int | None = None,
-           notes: str | None = None) -> EquipmentItem:
-    """Move a device along its life (`TRANSITIONS`); `assign` needs the service it goes to."""
+           notes: str | None = None, allowed_customer_ids: frozenset[int] | None = None) -> EquipmentItem:
+    """Move a device along its life (`TRANSITIONS`); `assign` needs the service it goes to, of a customer in
+    `allowed_customer_ids` (None: any), as a restricted team member may not reach the others' services."""
     if action not in TRANSITIONS:
         raise Invalid(f"action must be one of {', '.join(TRANSITIONS)}", field="action")
     item = get_item(session, item_id, lock=True)
@@ -115,7 +121,7 @@ def change(session: Session, item_id: int, action: str, *, service_id: int | Non
     now = utcnow()
     if action == "assign":
         service = session.get(Service, service_id) if valid_id(service_id) else None
-        if service is None:
+        if service is None or (allowed_customer_ids is not None and service.customer_id not in allowed_customer_ids):
             raise NotFound("no such service", field="service_id")
         if service.status == "Terminated":
             raise Conflict("this service is terminated", field="service_id")

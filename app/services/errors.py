@@ -31,3 +31,11 @@ class Invalid(ServiceError):
     status = 422
     slug = "invalid"
     title = "Invalid input"
+
+
+class NotPermitted(ServiceError):
+    """A rule of who may see or do something that no permission name expresses (the doors check permissions)."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"

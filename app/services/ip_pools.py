@@ -152,6 +152,12 @@ def usage(session: Session, pool: IpPool) -> dict:
     return {"size": size(pool), "used": used(session, pool.id)}
 
 
+def assignments(session: Session, pool_id: int) -> list[IpAssignment]:
+    """The addresses a pool has handed out, lowest first."""
+    return list(session.execute(select(IpAssignment).where(IpAssignment.pool_id == pool_id)
+                                .order_by(IpAssignment.address)).scalars())
+
+
 # -- allocation -------------------------------------------------------------------------------------
 
 def allocate(session: Session, service: Service, pool_id: int | None = None) -> IpAssignment:
@@ -237,3 +243,18 @@ def _send_alert(session: Session, pool: IpPool) -> None:
                "at": utcnow()}
     for to in recipients(session):
         queue_email(session, to=to, template="provisioning/ip_pool_exhausted", context=context)
+
+
+LOW_PERCENT = 90  # a pool this full is "running out" on the reseller's dashboard
+
+
+def running_low(session: Session, percent: int = LOW_PERCENT) -> list[dict]:
+    """The pools at least `percent` full, fullest first: what the dashboard warns about before the
+    exhaustion alert (which is sent only when an allocation finds no address)."""
+    low = []
+    for pool in list_pools(session):
+        counts = usage(session, pool)
+        if counts["size"] and counts["used"] * 100 >= counts["size"] * percent:
+            low.append({"id": pool.id, "name": pool.name, "cidr": pool.cidr, **counts,
+                        "percent": counts["used"] * 100 // counts["size"]})
+    return sorted(low, key=lambda p: -p["used"] / p["size"])

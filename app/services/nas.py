@@ -14,8 +14,10 @@ network wins at lookup time.
 from __future__ import annotations
 
 import ipaddress
+import secrets
+import string
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,14 +108,40 @@ def create(session: Session, *, name: str, network: str, secret: str, vendor: st
     return _flush(session, nas)
 
 
-def list_nas(session: Session, *, tenant_id: int | None = None, platform_only: bool = False) -> list[NasClient]:
-    """Every NAS (no filter), a tenant's own, or the platform's (`platform_only`)."""
+def list_nas(session: Session, *, tenant_id: int | None = None, platform_only: bool = False,
+             q: str | None = None) -> list[NasClient]:
+    """Every NAS (no filter), a tenant's own, or the platform's (`platform_only`); `q` keeps those whose name,
+    address or owner's code holds it, or whose network holds the address it is (the console's search)."""
     query = select(NasClient).order_by(NasClient.id)
     if tenant_id is not None:
         query = query.where(NasClient.tenant_id == tenant_id)
     elif platform_only:
         query = query.where(NasClient.tenant_id.is_(None))
+    if (q or "").strip():
+        query = query.where(_matching(q.strip()))
     return list(session.execute(query).scalars())
+
+
+def _matching(wanted: str):
+    found = [NasClient.name.icontains(wanted, autoescape=True),
+             cast(NasClient.network, String).icontains(wanted, autoescape=True),
+             NasClient.tenant_id.in_(select(Tenant.id).where(Tenant.code.icontains(wanted, autoescape=True)))]
+    try:
+        address = ipaddress.ip_address(wanted)
+    except ValueError:
+        pass
+    else:  # an address typed whole: the NAS whose network holds it, as RADIUS would find it
+        found.append(text("public.nas_clients.network >>= CAST(:address AS inet)").bindparams(address=str(address)))
+    return or_(*found)
+
+
+SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_secret(length: int = 32) -> str:
+    """A shared secret for whoever would rather not invent one (about 190 bits): letters and digits only, so
+    that no router's configuration syntax and no line break on a phone's screen can garble it."""
+    return check_secret("".join(secrets.choice(SECRET_ALPHABET) for _ in range(length)))
 
 
 def get(session: Session, nas_id: int, *, tenant_id: int | None = None, scoped: bool = False) -> NasClient:

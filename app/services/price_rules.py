@@ -139,11 +139,12 @@ def update_rule(session: Session, rule_id: int, values: dict) -> PriceRule:
     fields = _fields(values)
     if fields.get("effective_from") is not None and fields["effective_from"] < now:
         raise Invalid("a rule cannot be moved into the past", field="effective_from")
-    for key, value in fields.items():
-        if value is None and key in ("service_type", "markup_type", "markup_value", "effective_from"):
-            raise Invalid(f"{key} cannot be empty", field=key)
-        setattr(rule, key, value)
-    _check(session, rule)
+    with session.no_autoflush:  # checked before the database sees it: a 422 on the field, not a constraint's 500
+        for key, value in fields.items():
+            if value is None and key in ("service_type", "markup_type", "markup_value", "effective_from"):
+                raise Invalid(f"{key} cannot be empty", field=key)
+            setattr(rule, key, value)
+        _check(session, rule)
     session.flush()
     return rule
 

@@ -178,3 +178,26 @@ def retail_price(session: Session, plan: Plan | int, on: date, customer=None, *,
 def today(session: Session) -> date:
     """Today in the reseller's time zone (prices change at the reseller's midnight, not UTC's)."""
     return local_today(session)
+
+
+def steps(quote: Quote) -> list[dict]:
+    """How `quote` was reached, one step a line, in the order `apply_rule` takes them: the wholesale price,
+    the markup (or the rule's fixed price), the promotion, a clamp, and the price; each step's `amount` is
+    the running price after it. Why a list: a reseller checking a price rule wants to see which rule did
+    what, not only the result, and the page and the API's preview show the same steps."""
+    out = [{"step": "wholesale", "amount": quote.wholesale_price}]
+    if quote.rule_id is None:
+        out.append({"step": "no_rule", "amount": quote.base_price})
+    else:
+        out.append({"step": "markup", "rule_id": quote.rule_id, "markup_type": quote.markup_type,
+                    "markup_value": quote.markup_value, "change": quote.base_price - quote.wholesale_price,
+                    "amount": quote.base_price})
+    running = quote.base_price
+    if quote.promo_applied:
+        running = quote.base_price - quote.promo_discount
+        out.append({"step": "promotion", "percent": quote.promo_discount_percent,
+                    "change": -quote.promo_discount, "amount": running})
+    if quote.clamped:
+        out.append({"step": f"clamp_{quote.clamped}", "change": quote.price - running, "amount": quote.price})
+    out.append({"step": "price", "amount": quote.price})
+    return out

@@ -39,7 +39,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.db import Database
 from app.models import Customer
@@ -109,6 +109,39 @@ def subtree(session: Session, root_id: int) -> list[tuple[TenantRow, int]]:
 
 def descendants(session: Session, root_id: int) -> list[tuple[TenantRow, int]]:
     return subtree(session, root_id)[1:]
+
+
+@dataclass(frozen=True)
+class Placed:
+    row: TenantRow
+    level: int
+    parent_code: str | None
+
+
+def tree(session: Session) -> list[Placed]:
+    """Every tenant, in the order it was created, with its level and its parent's code, read in one query
+    (the console lists them all; `level` per tenant would be a query each)."""
+    rows = session.execute(select(TenantRow).options(selectinload(TenantRow.domains))
+                           .order_by(TenantRow.id)).scalars().all()
+    by_id = {r.id: r for r in rows}
+
+    def depth(row: TenantRow) -> int:
+        found, seen = 0, {row.id}
+        while row.parent_id is not None and row.parent_id in by_id and row.parent_id not in seen:
+            row = by_id[row.parent_id]
+            seen.add(row.id)
+            found += 1
+        return found
+
+    return [Placed(r, depth(r), by_id[r.parent_id].code if r.parent_id in by_id else None) for r in rows]
+
+
+def matching(placed: list[Placed], q: str | None = None, status: str | None = None) -> list[Placed]:
+    """The tenants of `tree` whose code or name holds `q` (any case) and that have `status`: the console's
+    search, the same on every page that lists resellers."""
+    wanted = (q or "").strip().lower()
+    return [p for p in placed if (not wanted or wanted in p.row.code.lower() or wanted in p.row.name.lower())
+            and (not status or p.row.status == status)]
 
 
 def descendant_by_code(session: Session, ancestor_id: int, code: str) -> TenantRow:
@@ -450,8 +483,9 @@ def _plain(value):
 def set_status(db: Database, code: str, status: str, *, reason: str | None, actor: str) -> Tenant:
     """Suspend or reactivate a tenant in a transaction of its own (audited by the tenants service).
 
-    Sub-resellers are not suspended with their parent: each has its own customers and contract, and
-    the master ISP decides about each (the console lists them with the parent).
+    A sub-reseller keeps its own status: while a reseller above it is suspended its portals, API and
+    RADIUS sign-ins follow the suspended one (tenants/registry.py `blocking`), and when that one is
+    reactivated it is back as it was, without a second decision about each of its sub-resellers.
     """
     with tenant_context(None), db.session() as s:
         row = tenant_svc.get(s, code)

@@ -27,6 +27,11 @@ from tenants.context import UnknownTenant
 from tenants.registry import directory
 
 SESSION_COOKIE = "bh_session"
+# An impersonation ("support") session lives in a cookie of its own, read on the customer portal's paths only: a
+# reseller's team and its customers share a host, so a team member who opens a customer's portal as them stays
+# signed in to the reseller portal beside it (and ending the support session ends that one alone).
+SUPPORT_COOKIE = "bh_support"
+TEAM_PATHS = ("/reseller", "/console")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVICE_COOKIE = "bh_device"
 
@@ -83,7 +88,14 @@ def _credential() -> tuple[str | None, bool]:
         if not _view_is_public():
             raise Unauthenticated("use 'Authorization: Bearer <token>'")
         # a public endpoint may take other schemes for itself: OAuth clients authenticate with HTTP Basic
+    if _on_customer_paths() and request.cookies.get(SUPPORT_COOKIE):
+        g.session_cookie = SUPPORT_COOKIE
+        return request.cookies[SUPPORT_COOKIE], False
     return request.cookies.get(SESSION_COOKIE), False
+
+
+def _on_customer_paths() -> bool:
+    return not any(request.path == p or request.path.startswith(p + "/") for p in TEAM_PATHS)
 
 
 def _token_tenant(token: str) -> tuple[str, int] | None:
@@ -115,7 +127,7 @@ def authenticate() -> None:
             tenant = directory().by_id(tenant_id)
         except UnknownTenant:
             tenant = None
-        if tenant is None or not tenant.is_active:
+        if tenant is None or directory().blocking(tenant) is not None:
             raise Unauthenticated("this credential's reseller is unknown or suspended")
         g.tenant = tenant
         g._tenant_token = context.enter(tenant)
@@ -171,12 +183,18 @@ def requires(permission: str | None = None, *, kinds: tuple[str, ...] | None = N
     return decorate
 
 
-def set_session_cookies(response, token: str | None, device: str | None, max_age: int | None = None) -> None:
+def set_session_cookies(response, token: str | None, device: str | None, max_age: int | None = None, *,
+                        support: bool = False) -> None:
+    """Set the session's cookie (`support`: an impersonation session's), or with no token delete the one this
+    request was signed in with."""
     secure = request.is_secure
     if token is None:
-        response.delete_cookie(SESSION_COOKIE)
+        response.delete_cookie(g.get("session_cookie", SESSION_COOKIE))
     else:
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, secure=secure, samesite="Lax", max_age=max_age)
+        name = SUPPORT_COOKIE if support else SESSION_COOKIE
+        response.set_cookie(name, token, httponly=True, secure=secure, samesite="Lax", max_age=max_age)
+        if not support and _on_customer_paths():  # a customer's own sign-in ends a support session here
+            response.delete_cookie(SUPPORT_COOKIE)
     if device:
         response.set_cookie(DEVICE_COOKIE, device, httponly=True, secure=secure, samesite="Lax",
                             max_age=400 * 24 * 3600)
@@ -184,7 +202,7 @@ def set_session_cookies(response, token: str | None, device: str | None, max_age
 
 def _after(response):
     if g.get("clear_session_cookie"):
-        response.delete_cookie(SESSION_COOKIE)
+        response.delete_cookie(g.get("session_cookie", SESSION_COOKIE))
     principal = g.get("principal")
     if principal is not None and principal.read_only:
         view_as.record_request(state().db, principal, request.method, request.path, response.status_code)

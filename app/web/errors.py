@@ -76,11 +76,11 @@ def handle_unknown_host(exc: UnknownHost):
 def handle_unavailable(exc: TenantUnavailable):
     tenant = exc.tenant
     if wants_html():
-        body = render_template("errors/suspended.html", tenant=tenant)
+        body = render_template("errors/suspended.html", tenant=tenant, status=exc.status)
         return body, 403, {"Content-Type": "text/html; charset=utf-8"}
     return problem(403, "tenant-suspended", "Portal unavailable",
-                   f"the portal of {tenant.name} is {tenant.status.lower()}; contact your provider",
-                   tenant_status=tenant.status)
+                   f"the portal of {tenant.name} is {exc.status.lower()}; contact your provider",
+                   tenant_status=exc.status)
 
 
 def handle_unexpected(exc: Exception):

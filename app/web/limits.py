@@ -62,7 +62,11 @@ UPLOADS: dict[str, int] = {
     "branding.upload_favicon": assets.LIMITS["favicon"],
     "branding.upload_theme": theme_upload.MAX_ZIP,
     "branding_console.upload_platform_logo": assets.LIMITS["logo"],
+    "reseller_branding.upload": max(assets.LIMITS.values()),  # the page's logo or favicon
+    "console_brand.upload_logo": assets.LIMITS["logo"],
     "commission_payouts.add_attachment": disputes.MAX_FILE,
+    "reseller_commissions.open_dispute": disputes.MAX_FILES * disputes.MAX_FILE,  # the page's form, all its files
+    "reseller_commissions.add_attachment": disputes.MAX_FILES * disputes.MAX_FILE,
     "portal_disputes.add_attachment": dispute_documents.MAX_FILE,
     "customer_disputes.create": dispute_documents.MAX_FILES * dispute_documents.MAX_FILE,  # the form, all its files
     "customer_disputes.add_documents": dispute_documents.MAX_FILES * dispute_documents.MAX_FILE,

@@ -20,9 +20,13 @@ class UnknownHost(Exception):
 
 
 class TenantUnavailable(Exception):
-    def __init__(self, tenant):
+    """The host's tenant, or a reseller above it, is suspended (or otherwise not active): its pages say
+    so and its API refuses (app/web/errors.py)."""
+
+    def __init__(self, tenant, status: str | None = None):
         super().__init__(tenant.code)
         self.tenant = tenant
+        self.status = status or tenant.status  # the blocking tenant's: a sub-reseller is Active itself
 
 
 def resolve_request() -> None:
@@ -40,8 +44,9 @@ def resolve_request() -> None:
     tenant = st.directory.by_host(host)
     if tenant is None:
         raise UnknownHost(host)
-    if not tenant.is_active:
-        raise TenantUnavailable(tenant)
+    blocker = st.directory.blocking(tenant)
+    if blocker is not None:
+        raise TenantUnavailable(tenant, blocker.status)
     g.realm = "tenant"
     g.tenant = tenant
     g._tenant_token = context.enter(tenant)

@@ -149,6 +149,7 @@ def isolated(server_urls, settings, db):
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))  # as tests/conftest.py's
     url = server.set(database=name).render_as_string(hide_password=False)
     database = Database.from_url(url, pool_size=5)
     own_directory = None

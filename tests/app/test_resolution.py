@@ -71,6 +71,23 @@ def test_suspended_tenant_gets_a_clear_403(client, db, make_tenant):
     _eventually(lambda: client.get("/api/v1/portal", headers={"Host": host_of(tenant)}).status_code == 200)
 
 
+def test_a_suspended_reseller_takes_its_sub_resellers_portals_and_api_with_it(client, db, make_tenant):
+    parent = make_tenant("SUSPP")
+    child = make_tenant("SUSPC", parent_code=parent.code)
+    with db.session() as s:
+        svc.set_status(s, parent.code, "Suspended", reason="unpaid wholesale invoice")
+    _eventually(lambda: client.get("/api/v1/portal", headers={"Host": host_of(child)}).status_code == 403)
+    body = client.get("/reseller/api/customers", headers={"Host": host_of(child)}).get_json()
+    assert body["type"] == "/problems/tenant-suspended" and body["tenant_status"] == "Suspended"
+    for path in ("/login", "/reseller/login"):
+        page = client.get(path, headers={"Host": host_of(child), **HTML})
+        assert page.status_code == 403
+        assert b"This portal is unavailable" in page.data and b"is suspended" in page.data
+    with db.session() as s:
+        svc.set_status(s, parent.code, "Active")
+    _eventually(lambda: client.get("/api/v1/portal", headers={"Host": host_of(child)}).status_code == 200)
+
+
 def test_domain_changes_invalidate_the_cached_lookup(client, db, make_tenant):
     tenant = make_tenant("MOVING")
     new_host = f"portal.{tenant.code.lower().replace('_', '-')}.example"

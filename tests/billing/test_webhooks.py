@@ -177,15 +177,26 @@ def test_a_bad_signature_is_refused_with_no_side_effect(app, db, shop, case):
 
 
 def test_a_stale_timestamp_is_refused_even_when_signed(app, db, shop):
+    """Over HTTP the request takes its time to arrive (seconds, on a loaded machine): the skews stay a minute
+    clear of the tolerance either way; the exact edge is the next test's, with `now` given."""
     b, _, _ = shop
     event = intent_event("evt_old", "payment_intent.succeeded", "pi_old", 1000, _portal_id(db, b))
     client = app.test_client()
-    for skew in (-301, 301):
+    for skew in (-stripe.TOLERANCE - 60, stripe.TOLERANCE + 60):
         response = send_stripe(client, b.tenant, event, timestamp=int(time.time()) + skew)
         assert response.status_code == 400
         assert response.get_json()["type"] == "/problems/webhook-timestamp-stale"
     assert _counts(db, b.tenant) == (0, 0)
     assert send_stripe(client, b.tenant, event, timestamp=int(time.time()) - 200).status_code == 200
+
+
+def test_the_tolerance_ends_at_five_minutes_either_way():
+    raw, now = b'{"id": "evt_edge"}', 1_800_000_000
+    for timestamp in (now - stripe.TOLERANCE, now + stripe.TOLERANCE):
+        stripe.verify(raw, stripe.sign(SECRET, raw, timestamp), SECRET, now=now)
+    for timestamp in (now - stripe.TOLERANCE - 1, now + stripe.TOLERANCE + 1):
+        with pytest.raises(stripe.StaleSignature):
+            stripe.verify(raw, stripe.sign(SECRET, raw, timestamp), SECRET, now=now)
 
 
 def test_an_unknown_account_is_kept_unmatched_and_staff_resolve_it(app, db, shop):

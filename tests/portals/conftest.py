@@ -60,3 +60,11 @@ def demo(db):
     from app.services import demo as seed
 
     return {spec["code"]: spec for spec in seed.seed(db.session, "test.example")}
+
+
+@pytest.fixture(scope="session")
+def staff(db):
+    """The demo's master ISP staff member (app/services/demo.py), for the console's tests."""
+    from app.services import demo as seed
+
+    return seed.seed_staff(db.session)

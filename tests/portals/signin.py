@@ -28,3 +28,38 @@ def account_menu(page):
 def sign_out(page) -> None:
     account_menu(page).get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login$"))
+
+
+def sign_in_team(page, live_server, host: str, username: str, password: str = demo.DEMO_PASSWORD) -> None:
+    """A reseller's team member through the team's form, `/reseller/login`, landing on the dashboard."""
+    page.goto(live_server.url(host, "/reseller/login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url(host, "/reseller/"))
+
+
+CONSOLE = "console.test.example"
+
+
+def sign_in_staff(page, live_server, email: str = demo.STAFF["email"], password: str = demo.DEMO_PASSWORD) -> None:
+    """Master ISP staff through the console's form, landing on its dashboard."""
+    page.goto(live_server.url(CONSOLE, "/console/login"))
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url(CONSOLE, "/console/"))
+
+
+def workspace_sign_out(page) -> None:
+    """Signing out of the reseller portal or the console: the bar's button at desktop widths, the last item of
+    the "Menu" at phone widths."""
+    wide = page.locator(".workspace-who")
+    if wide.is_visible():
+        wide.get_by_role("button", name="Sign out").click()
+    else:
+        menu = page.locator(".nav-narrow")
+        if not menu.evaluate("d => d.open"):
+            menu.locator("summary").click()
+        menu.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login$"))

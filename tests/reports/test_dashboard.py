@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
@@ -234,3 +235,24 @@ def test_commission_and_credit_figures_are_the_services_own(db, billable):
     assert board["commission_earned"]["series"][-1]["value"] == "84.35"
     assert utilisation == D("75.00") and board["credit_utilisation"]["value"] == "75.00"
     assert [p["value"] for p in board["credit_utilisation"]["series"][-2:]] == ["0.00", "75.00"]
+
+
+def test_the_platform_dashboard_is_kept_a_few_minutes_and_computed_again_on_demand(app, db, tree):
+    """The console's landing page reads the platform's figures from Redis for MAX_AGE: a customer added since is
+    counted once staff ask for the figures fresh, and the entry lives no longer than MAX_AGE."""
+    from app.services.reports import platform_dashboard
+    from tenants.storage import redis_key
+
+    redis, today, utc = app.extensions["backhaul"].redis, clock.today(), ZoneInfo("UTC")
+    redis.delete(redis_key("platform", "dashboard", "UTC", today.isoformat()))
+    first = platform_dashboard.figures(db, redis, today, utc)
+    assert tree.root.code in first["scope"]["tenants"] and first["computed_at"] <= clock.now()
+    kept = platform_dashboard.figures(db, redis, today, utc)
+    assert kept == first  # dates and moments come back as dates and moments
+    assert 0 < redis.ttl(redis_key("platform", "dashboard", "UTC", today.isoformat())) <= platform_dashboard.MAX_AGE
+    add_customer(db, tree.sibling.tenant, "Onemore")
+    total = first["figures"]["customers_total"]["value"]
+    assert platform_dashboard.figures(db, redis, today, utc)["figures"]["customers_total"]["value"] == total
+    fresh = platform_dashboard.figures(db, redis, today, utc, fresh=True)
+    assert fresh["figures"]["customers_total"]["value"] == total + 1 and fresh["computed_at"] > first["computed_at"]
+    assert platform_dashboard.figures(db, redis, today, utc) == fresh

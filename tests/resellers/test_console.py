@@ -89,6 +89,7 @@ def test_suspend_and_reactivate(app, db, staff, tree):
     client = app.test_client()
     headers = staff_headers(client, staff)
     user = sign_in(client, tree.child.host, tree.child.admin)
+    below = sign_in(client, tree.grandchild.host, tree.grandchild.admin)
     assert client.get("/reseller/auth/me", headers=user).status_code == 200
     assert client.post(f"/console/api/tenants/{tree.child.code}/suspend", json={},
                        headers=headers).status_code == 422  # a reason is required
@@ -101,14 +102,16 @@ def test_suspend_and_reactivate(app, db, staff, tree):
     assert refused.status_code == 403 and refused.get_json()["type"] == "/problems/tenant-suspended"
     on_console = client.get("/reseller/auth/me", headers={**user, "Host": CONSOLE})
     assert on_console.status_code == 401  # its token does not work on the console host either
-    assert client.get("/reseller/auth/me", headers=sign_in(client, tree.grandchild.host, tree.grandchild.admin)
-                      ).status_code == 200  # its sub-reseller is decided on its own
+    held = client.get("/reseller/auth/me", headers=below)  # its sub-reseller follows it, its own status unchanged
+    assert held.status_code == 403 and held.get_json()["tenant_status"] == "Suspended"
+    assert client.get(f"/console/api/tenants/{tree.grandchild.code}", headers=headers).get_json()["status"] == "Active"
     assert client.post(f"/console/api/tenants/{tree.child.code}/suspend", json={"reason": "again"},
                        headers=headers).status_code == 409
 
     back = client.post(f"/console/api/tenants/{tree.child.code}/reactivate", json={"reason": "paid"}, headers=headers)
     assert back.status_code == 200 and back.get_json()["status"] == "Active"
     assert client.get("/reseller/auth/me", headers=user).status_code == 200
+    assert client.get("/reseller/auth/me", headers=below).status_code == 200
     changes = [(e.detail["before"], e.detail["after"], e.detail["reason"])
                for e in _audit(db, "tenant.status", tree.child.id)]
     assert changes == [("Active", "Suspended", "unpaid invoices"), ("Suspended", "Active", "paid")]

@@ -85,3 +85,24 @@ def test_read_permissions(app, db, tree):
                                        allowed_customer_ids=[tree.root.customers[0][0]])[0]
     headers = sign_in(client, tree.root.host, restricted.username)
     assert client.get(f"/reseller/api/sub-resellers/{tree.child.code}/customers", headers=headers).status_code == 403
+
+
+def test_a_parent_reads_one_of_its_descendants_customers_and_nobody_else_does(app, db, tree):
+    """The customer read-only in the descendant's schema (profile, services, balance, latest invoices); the same
+    customer id asked through a sibling's or the parent's code, or by the child about its parent, is not found."""
+    client = app.test_client()
+    headers = sign_in(client, tree.root.host, tree.root.admin)
+    customer_id, portal_id = tree.grandchild.customers[0]
+    reply = client.get(f"/reseller/api/sub-resellers/{tree.grandchild.code}/customers/{customer_id}", headers=headers)
+    assert reply.status_code == 200, reply.get_json()
+    body = reply.get_json()
+    assert body["portal_id"] == portal_id and body["services"] == [] and body["invoices"] == []
+    assert body["balance"]["balance"] == "0.00" and body["balance"]["currency"]
+    assert client.get(f"/reseller/api/sub-resellers/{tree.grandchild.code}/customers/999999999",
+                      headers=headers).status_code == 404
+    child = sign_in(client, tree.child.host, tree.child.admin)
+    for code in (tree.root.code, tree.sibling.code):
+        assert client.get(f"/reseller/api/sub-resellers/{code}/customers/{customer_id}",
+                          headers=child).status_code == 404
+    assert client.get(f"/reseller/api/sub-resellers/{tree.grandchild.code}/customers/{customer_id}",
+                      headers=child).status_code == 200  # the grandchild is the child's descendant too

@@ -56,7 +56,7 @@ def _place(realm: Realm, reseller_code: str | None = None) -> None:
         tenant = directory().by_code(reseller_code.strip().upper())
     except (UnknownTenant, ValueError):
         raise login.InvalidCredentials("the sign-in name or password is not correct") from None
-    if not tenant.is_active:
+    if directory().blocking(tenant) is not None:
         raise login.InvalidCredentials("this reseller account is not active")
     switch_tenant(tenant)
 

@@ -15,7 +15,7 @@ from app.api.branding import schemas as s
 from app.models import Domain
 from app.models import Tenant as TenantRow
 from app.services import branding, domains
-from app.services.branding import rendering
+from app.services.branding import previews, rendering
 from app.services.errors import Invalid
 from app.web import db_session
 from app.web.auth import requires
@@ -27,7 +27,6 @@ console_blp = Blueprint("branding_console", __name__, url_prefix="/console/api/b
 BLUEPRINTS = [blp, console_blp]
 USER = ("user",)
 STAFF = ("staff",)
-_SANDBOX = "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline' *; font-src *"
 
 
 def _owner() -> branding.Owner:
@@ -98,28 +97,16 @@ def _preview(body: dict):
     brand = branding.preview(session, owner, changes)
     locale = current_locale()
     if body["page"] == "invoice":
-        from app.services import documents
-
-        sample = documents.sample_invoice(_currency(session))
+        drawn = previews.invoice(session, brand, locale, g.get("tenant"), pdf=body["format"] == "pdf")
         if body["format"] == "pdf":
-            pdf = documents.render_pdf(session, "invoice", sample, brand=brand, locale=locale)
-            return Response(pdf, mimetype="application/pdf",
+            return Response(drawn, mimetype="application/pdf",
                             headers={"Content-Disposition": 'inline; filename="preview-invoice.pdf"'})
-        html = documents.render_html(session, "invoice", sample, brand=brand, locale=locale)
+        html = drawn
     else:
         if body["format"] == "pdf":
             raise Invalid("the sign-in page previews as html only", field="format")
-        environment = rendering.environment("page", brand.themes)
-        context = {**rendering.render_context(brand, locale), "tenant": g.get("tenant"),
-                   "preview_css": brand.stylesheet[0]}
-        html = environment.get_template("portal/login.html").render(context)
-    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": _SANDBOX})
-
-
-def _currency(session) -> str:
-    from app.services.settings import get_setting
-
-    return get_setting(session, "currency") or "USD" if g.get("tenant") is not None else "USD"
+        html = previews.sign_in_page(brand, locale, g.get("tenant"))
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": previews.SANDBOX})
 
 
 # -- a reseller's own brand ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.api.catalogue import schemas as s
 from app.models import Customer, Tenant
-from app.services import audit, catalogue, price_rules, pricing
+from app.services import catalogue, catalogue_admin, price_rules, pricing
 from app.services.errors import Invalid, NotFound
 from app.web import db_session
 from app.web.auth import requires
@@ -45,10 +45,7 @@ def list_plans(args):
 @console_blp.response(201, s.PlanOut)
 def create_plan(body):
     """A new wholesale plan (speeds in kbit/s; money as decimal strings or numbers)."""
-    session = db_session()
-    plan = catalogue.create_plan(session, **body)
-    audit.record(session, g.principal.actor, "plan.created", plan_id=plan.id, code=plan.code)
-    return plan
+    return catalogue_admin.create_plan(db_session(), actor=g.principal.actor, **body)
 
 
 @console_blp.route("/plans/<int:plan_id>")
@@ -65,11 +62,7 @@ def get_plan(plan_id):
 @console_blp.response(200, s.PlanOut)
 def update_plan(body, plan_id):
     """Change a plan; services already sold keep the price they were sold at."""
-    session = db_session()
-    plan = catalogue.update_plan(session, plan_id, **body)
-    audit.record(session, g.principal.actor, "plan.updated", plan_id=plan.id,
-                 changes={k: str(v) for k, v in body.items()})
-    return plan
+    return catalogue_admin.update_plan(db_session(), plan_id, actor=g.principal.actor, **body)
 
 
 @console_blp.route("/plans/<int:plan_id>/authorisations")
@@ -95,9 +88,7 @@ def authorise(body, plan_id):
             raise NotFound("no such reseller", field="tenant_code")
     if tenant_id is None:
         raise Invalid("tenant_id or tenant_code is needed", field="tenant_id")
-    grant = catalogue.authorise(session, plan_id, tenant_id, body.get("regions"), actor=g.principal.actor)
-    audit.record(session, g.principal.actor, "plan.authorised", tenant_id=tenant_id, plan_id=plan_id,
-                 regions=grant.regions)
+    grant = catalogue_admin.authorise(session, plan_id, tenant_id, body.get("regions"), actor=g.principal.actor)
     return _authorisation_out(session, grant)
 
 
@@ -106,9 +97,7 @@ def authorise(body, plan_id):
 @console_blp.response(204)
 def deauthorise(plan_id, tenant_id):
     """Stop a reseller selling this plan (its services already sold keep running)."""
-    session = db_session()
-    catalogue.deauthorise(session, plan_id, tenant_id)
-    audit.record(session, g.principal.actor, "plan.deauthorised", tenant_id=tenant_id, plan_id=plan_id)
+    catalogue_admin.deauthorise(db_session(), plan_id, tenant_id, actor=g.principal.actor)
 
 
 # -- the reseller ---------------------------------------------------------------------------------------
@@ -167,9 +156,10 @@ def delete_price(rule_id):
 @reseller_blp.route("/prices/preview")
 @requires("services.view", kinds=USER)
 @reseller_blp.arguments(s.PricePreviewArgs, location="query")
-@reseller_blp.response(200, s.PriceQuoteOut)
+@reseller_blp.response(200, s.PricePreviewOut)
 def preview(args):
-    """The retail price of a plan on a date (default today) for a customer, with its breakdown."""
+    """The retail price of a plan on a date (default today) for a customer, with its breakdown and the steps
+    that reached it."""
     session = db_session()
     plan = catalogue.sellable_plan(session, args["plan_id"], g.tenant.id, check_region=False)
     customer = None
@@ -178,5 +168,5 @@ def preview(args):
         if customer is None or not g.principal.may_see_customer(customer.id):
             raise NotFound("no such customer", field="customer_id")
     on = args.get("date") or pricing.today(session)
-    return pricing.retail_price(session, plan, on, customer, category=args.get("category"),
-                                volume=args.get("volume")).as_dict()
+    quote = pricing.retail_price(session, plan, on, customer, category=args.get("category"), volume=args.get("volume"))
+    return {**quote.as_dict(), "steps": pricing.steps(quote)}

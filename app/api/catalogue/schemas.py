@@ -117,6 +117,21 @@ class PriceQuoteOut(Schema):
     setup_fee = MoneyOut()
 
 
+class PriceStepOut(Schema):
+    step = fields.String(required=True, metadata={
+        "description": "wholesale, no_rule, markup, promotion, clamp_min, clamp_max or price"})
+    amount = MoneyOut(required=True, metadata={"description": "the price after this step"})
+    change = MoneyOut(metadata={"description": "what this step added (negative: took off)"})
+    rule_id = fields.Integer()
+    markup_type = fields.String()
+    markup_value = MoneyOut()
+    percent = MoneyOut()
+
+
+class PricePreviewOut(PriceQuoteOut):
+    steps = fields.List(fields.Nested(PriceStepOut), metadata={"description": "how the price was reached"})
+
+
 class CatalogueItemOut(PlanOut):
     regions = fields.List(fields.String(), allow_none=True)
     retail = fields.Nested(PriceQuoteOut, metadata={"description": "today's retail price, for no particular customer"})

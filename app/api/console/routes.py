@@ -12,13 +12,11 @@ from flask import g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.api.console import schemas as cs
 from app.api.resellers.present import tenant_out
-from app.models import Domain, PortalId
 from app.models import Tenant as TenantRow
-from app.services import resellers
+from app.services import portal_id_search, resellers
 from app.services import tenants as tenant_svc
 from app.services.auth import impersonation, permissions, view_as
 from app.services.auth.impersonation import TICKET_SECONDS
@@ -26,11 +24,9 @@ from app.services.auth.sessions import RequestMeta
 from app.services.errors import Invalid
 from app.web import db_session, state
 from app.web.auth import requires
-from tenants.registry import directory
 
 blp = Blueprint("console", __name__, url_prefix="/console/api", description="Master ISP console")
 STAFF = ("staff",)
-SEARCH_LIMIT = 20
 
 
 class ImpersonationIn(Schema):
@@ -52,28 +48,12 @@ def impersonate(body):
     """"Login as customer": a single-use link to the customer's portal, signed in as them (audited)."""
     session = db_session()
     tenant, ticket = impersonation.issue_ticket(session, state().redis, g.principal, body["portal_id"])
-    host = session.query(Domain.host).filter(Domain.tenant_id == tenant.id, Domain.is_primary).scalar()
+    host = portal_id_search.primary_host(session, tenant.id)
     return {"tenant_code": tenant.code, "url": f"//{host}/portal/auth/impersonate?ticket={ticket}", "ticket": ticket,
             "expires_in": TICKET_SECONDS}
 
 
 # -- tenants -------------------------------------------------------------------------------------------
-def _all_tenants() -> tuple[list[TenantRow], dict[int, TenantRow]]:
-    rows = db_session().execute(
-        select(TenantRow).options(selectinload(TenantRow.domains)).order_by(TenantRow.id)
-    ).scalars().all()
-    return rows, {r.id: r for r in rows}
-
-
-def _level(row: TenantRow, by_id: dict[int, TenantRow]) -> int:
-    level, seen = 0, {row.id}
-    while row.parent_id is not None and row.parent_id in by_id and row.parent_id not in seen:
-        row = by_id[row.parent_id]
-        seen.add(row.id)
-        level += 1
-    return level
-
-
 def _detail(code: str) -> dict:
     session = db_session()
     row = tenant_svc.get(session, code)
@@ -102,18 +82,16 @@ def list_tenants(query, pagination_parameters):
 
     Figures are read in each tenant's own schema, for the tenants of the page only.
     """
-    rows, by_id = _all_tenants()
+    rows = resellers.tree(db_session())
     if query.get("status"):
-        rows = [r for r in rows if r.status == query["status"]]
+        rows = [p for p in rows if p.row.status == query["status"]]
     if query.get("parent"):
-        parent = next((r for r in by_id.values() if r.code == query["parent"]), None)
-        rows = [r for r in rows if parent is not None and r.parent_id == parent.id]
+        rows = [p for p in rows if p.parent_code == query["parent"]]
     pagination_parameters.item_count = len(rows)
     first = pagination_parameters.first_item
     page = rows[first:first + pagination_parameters.page_size]
     db = state().db
-    return [tenant_out(db, r, _level(r, by_id), parent_code=by_id[r.parent_id].code if r.parent_id in by_id else None)
-            for r in page]
+    return [tenant_out(db, p.row, p.level, parent_code=p.parent_code) for p in page]
 
 
 @blp.route("/tenants", methods=["POST"])
@@ -175,10 +153,9 @@ def configure_tenant(body, code):
 @blp.arguments(cs.SuspendIn)
 @blp.response(200, cs.ConsoleTenantOut)
 def suspend_tenant(body, code):
-    """Suspend a reseller: its portal and API answer 403 and its users' tokens stop working (audited).
-
-    Its sub-resellers are not suspended with it (see `children`): each is decided on its own.
-    """
+    """Suspend a reseller: its portal and API answer 403, its users' tokens stop working, and RADIUS
+    follows the platform's policy for its customers (audited). Its sub-resellers keep their own status
+    but follow it while it is suspended (see `children`)."""
     tenant_svc.get(db_session(), code)
     resellers.set_status(state().db, code, "Suspended", reason=body["reason"], actor=g.principal.actor)
     return _refreshed(code)
@@ -203,26 +180,14 @@ def reactivate_tenant(body, code):
 def search(query):
     """Find a customer by Portal ID across every tenant: the platform registry gives the tenant, and
     the customer is read in that tenant's own schema."""
-    session = db_session()
-    wanted = query["portal_id"].strip().upper()
-    if query["match"] == "prefix":
-        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        entries = session.execute(select(PortalId).where(PortalId.portal_id.like(escaped + "%", escape="\\"))
-                                  .order_by(PortalId.portal_id).limit(SEARCH_LIMIT)).scalars().all()
-    else:
-        entry = session.get(PortalId, wanted) if wanted else None
-        entries = [entry] if entry is not None else []
-    hits = []
-    for entry in entries:
-        tenant = directory().by_id(entry.tenant_id)
-        customer = resellers.customer(state().db, tenant, entry.customer_id)
-        hits.append({
-            "portal_id": entry.portal_id,
-            "tenant": {"id": tenant.id, "code": tenant.code, "name": tenant.name, "status": tenant.status},
-            "customer": None if customer is None else {"id": customer.id, "name": customer.name,
-                                                       "status": customer.status, "email": customer.email},
-        })
-    return hits
+    found = portal_id_search.search(db_session(), state().db, query["portal_id"], match=query["match"])
+    return [{"portal_id": hit.portal_id,
+             "tenant": {"id": hit.tenant.id, "code": hit.tenant.code, "name": hit.tenant.name,
+                        "status": hit.tenant.status},
+             "customer": None if hit.customer is None else {"id": hit.customer.id, "name": hit.customer.name,
+                                                           "status": hit.customer.status,
+                                                           "email": hit.customer.email}}
+            for hit in found]
 
 
 # -- view as reseller ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """A reseller's customers: the list, onboarding step 1, profile, status and approval, bulk status changes,
-deletion, contacts and contact types.
+deletion, contacts and contact types, and a team member's "login as customer".
 
 Reseller users and the reseller's own OAuth clients may call these. A user limited to some customers
 (`allowed_customer_ids`) sees only those: any other customer answers 404, as if it did not exist, and
@@ -8,14 +8,15 @@ lists and bulk changes leave it out.
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import g, jsonify
 from flask_smorest import Blueprint
 
 from app.api.customers import schemas as s
 from app.api.visibility import principal, visible_customer
 from app.services import contacts, customers
+from app.services.auth import impersonation
 from app.services.auth.principal import CLIENT, USER
-from app.web import db_session
+from app.web import db_session, state
 from app.web.auth import requires
 
 blp = Blueprint("customers", __name__, url_prefix="/reseller/api",
@@ -109,6 +110,18 @@ def approve_customer(body, customer_id):
     result = customers.approve(session, visible_customer(customer_id), actor=principal(), reason=body["reason"],
                                activate=body["activate"])
     return {**_status_out(result), "customer": customers.get(session, customer_id)}
+
+
+@blp.route("/customers/<int:customer_id>/impersonation", methods=["POST"])
+@requires("customers.impersonate", kinds=(USER,))
+@blp.response(201, s.CustomerImpersonationOut)
+def impersonate_customer(customer_id):
+    """"Login as customer": a single-use, one-minute link to this customer's portal, signed in as them (audited;
+    everything done there is in the customer's activity log). A team member's own sign-in, not an API client's."""
+    ticket = impersonation.issue_team_ticket(db_session(), state().redis, g.principal, g.tenant,
+                                             visible_customer(customer_id))
+    return {"url": f"/portal/auth/impersonate?ticket={ticket}", "ticket": ticket,
+            "expires_in": impersonation.TICKET_SECONDS}
 
 
 @blp.route("/customers/<int:customer_id>/history")

@@ -365,3 +365,9 @@ class ContactTypeOut(Schema):
     name = Text(required=True)
     description = Text(allow_none=True)
     created_at = fields.DateTime(required=True)
+
+
+class CustomerImpersonationOut(Schema):
+    url = fields.String(required=True, metadata={"description": "the customer's portal on this host; opens once"})
+    ticket = fields.String(required=True)
+    expires_in = fields.Integer(required=True)

@@ -17,8 +17,7 @@ USER = ("user",)
 
 
 def _visible(item: EquipmentItem) -> bool:
-    """Stock is everyone's; a device at a customer's is seen by those who may see that customer."""
-    return item.customer_id is None or g.principal.may_see_customer(item.customer_id)
+    return equipment.visible(item, g.principal.allowed_customer_ids)
 
 
 @blp.route("/equipment-models")
@@ -70,4 +69,5 @@ def change_item(body, item_id):
         service = session.get(Service, body["service_id"])  # the schema bounds the id
         if service is None or not g.principal.may_see_customer(service.customer_id):
             raise NotFound("no such service", field="service_id")
-    return equipment.change(session, item_id, body["action"], service_id=body["service_id"], notes=body["notes"])
+    return equipment.change(session, item_id, body["action"], service_id=body["service_id"], notes=body["notes"],
+                            allowed_customer_ids=g.principal.allowed_customer_ids)

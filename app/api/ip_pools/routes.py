@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from app.api.ip_pools import schemas as s
-from app.models.provisioning import IpAssignment, IpPool
+from app.models.provisioning import IpPool
 from app.services import ip_pools
 from app.web import db_session
 from app.web.auth import requires
@@ -23,8 +22,7 @@ def pool_out(pool: IpPool, *, detail: bool = False) -> dict:
     if detail:
         out["assignments"] = [
             {"address": str(a.address), "service_id": a.service_id, "assigned_at": a.assigned_at}
-            for a in session.execute(select(IpAssignment).where(IpAssignment.pool_id == pool.id)
-                                     .order_by(IpAssignment.address)).scalars()]
+            for a in ip_pools.assignments(session, pool.id)]
     return out
 
 

@@ -36,10 +36,11 @@ def _actor() -> str:
 # -- console -----------------------------------------------------------------------------------------
 @console.route("/nas")
 @requires(kinds=STAFF)
+@console.arguments(s.NasQuery, location="query")
 @console.response(200, s.NasOut(many=True))
-def console_list():
-    """Every NAS, the platform's and the tenants'."""
-    return [nas_out(n) for n in svc.list_nas(db_session())]
+def console_list(args):
+    """Every NAS, the platform's and the tenants' (`q`: the console's search)."""
+    return [nas_out(n) for n in svc.list_nas(db_session(), q=args.get("q"))]
 
 
 @console.route("/nas", methods=["POST"])

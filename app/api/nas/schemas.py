@@ -22,6 +22,12 @@ class ConsoleNasIn(NasIn):
                    metadata={"description": "owner tenant; null for a platform NAS (serves every tenant)"})
 
 
+class NasQuery(Schema):
+    q = Text(validate=validate.Length(max=100), metadata={
+        "description": "only the NAS whose name, network or owner's code holds this, or whose network holds this "
+                       "address"})
+
+
 class NasPatch(Schema):
     name = Text(validate=validate.Length(min=1, max=100))
     network = Text(validate=validate.Length(min=1, max=50))

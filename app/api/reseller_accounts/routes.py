@@ -18,14 +18,14 @@ from app.api.reseller_accounts import schemas as s
 from app.api.reseller_accounts.idempotent import PARAMETER, idempotent
 from app.services import audit
 from app.services.auth.principal import USER
-from app.services.reseller_accounts import accounts, emergency, payments, view
+from app.services.reseller_accounts import accounts, decisions, emergency, payments, view
 from app.web import db_session
 from app.web.auth import requires
 from tenants import require_tenant
 
 console_blp = Blueprint("reseller_accounts_console", __name__, url_prefix="/console/api/resellers",
                         description="Resellers' accounts with the master ISP: credit limits, charges, payments")
-reseller_blp = Blueprint("reseller_account", __name__, url_prefix="/reseller/api/account",
+reseller_blp = Blueprint("reseller_account_api", __name__, url_prefix="/reseller/api/account",
                          description="Your account with your provider: balance, credit, charges, emergency credit")
 BLUEPRINTS = [console_blp, reseller_blp]
 STAFF = ("staff",)
@@ -64,9 +64,7 @@ def put_account(body, code):
     evaluated at once: a lower limit may raise an alert."""
     session = db_session()
     tenant_id = _tenant_id(code)
-    accounts.configure(session, tenant_id, body, actor=g.principal.actor)
-    audit.record(session, g.principal.actor, "reseller_account.configured", tenant_id,
-                 changes={k: str(v) for k, v in body.items()})
+    decisions.configure(session, tenant_id, body, actor=g.principal.actor)
     return view.summary(session, tenant_id)
 
 
@@ -123,12 +121,8 @@ def list_emergency_credits(code):
 
 
 def _decide(code: str, credit_id: int, body: dict, approve: bool) -> dict:
-    session = db_session()
-    tenant_id = _tenant_id(code)
-    decide = emergency.approve if approve else emergency.reject
-    row = decide(session, tenant_id, credit_id, actor=g.principal.actor, note=body.get("note"))
-    audit.record(session, g.principal.actor, f"reseller_account.emergency_credit.{row.status}", tenant_id,
-                 credit_id=row.id, amount=str(row.amount))
+    row = decisions.decide_emergency_credit(db_session(), _tenant_id(code), credit_id, approve=approve,
+                                            actor=g.principal.actor, note=body.get("note"))
     return view.credit_out(row)
 
 

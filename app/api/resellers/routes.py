@@ -21,11 +21,11 @@ from flask_smorest import Blueprint
 from app.api.resellers import schemas as s
 from app.api.resellers.present import customer_out, figures_out, tenant_out
 from app.models import Tenant as TenantRow
-from app.services import resellers
+from app.services import descendant_customers, resellers
 from app.services.errors import NotFound
 from app.services.tenants import ref
 from app.web import db_session, state
-from app.web.auth import Forbidden, requires
+from app.web.auth import requires
 
 blp = Blueprint("resellers", __name__, url_prefix="/reseller/api", description="Sub-resellers")
 USER_KIND = ("user",)
@@ -131,10 +131,19 @@ def configure_sub_reseller(body, code):
 @blp.paginate()
 def sub_reseller_customers(query, code, pagination_parameters):
     """A sub-reseller's customers, read-only (paginated; the total is in the X-Pagination header)."""
-    if g.principal.allowed_customer_ids is not None:
-        raise Forbidden("a user restricted to some customers cannot see sub-resellers' customers")
-    row, _ = _descendant(code)
-    total, rows = resellers.customers(state().db, ref(row), offset=pagination_parameters.first_item,
-                                      limit=pagination_parameters.page_size, status=query.get("status"))
+    _row, total, rows = descendant_customers.page(
+        state().db, db_session(), g.principal, g.tenant.id, code, offset=pagination_parameters.first_item,
+        limit=pagination_parameters.page_size, status=query.get("status"))
     pagination_parameters.item_count = total
     return [customer_out(c) for c in rows]
+
+
+@blp.route("/sub-resellers/<string:code>/customers/<int:customer_id>")
+@requires("customers.view", kinds=USER_KIND)
+@blp.response(200, s.DescendantCustomerDetailOut)
+def sub_reseller_customer(code, customer_id):
+    """One of a sub-reseller's customers, read-only: the profile, services, balance and latest invoices."""
+    _row, found = descendant_customers.customer(state().db, db_session(), g.principal, g.tenant.id, code,
+                                                customer_id)
+    return {**found["customer"], "services": found["services"], "balance": found["balance"],
+            "invoices": found["invoices"]}

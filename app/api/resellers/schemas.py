@@ -130,3 +130,46 @@ class DescendantCustomerOut(Schema):
     email = fields.String(allow_none=True, required=True)
     status = fields.String(required=True)
     created_at = fields.DateTime(required=True)
+
+
+class DescendantServiceOut(Schema):
+    plan = fields.String(allow_none=True, required=True)
+    kind = fields.String(required=True)
+    price = fields.Decimal(as_string=True, allow_none=True, required=True)
+    currency = fields.String(allow_none=True, required=True)
+    billing_period = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True)
+
+
+class DescendantBalanceOut(Schema):
+    currency = fields.String(required=True)
+    balance = fields.Decimal(as_string=True, required=True)
+    credit = fields.Decimal(as_string=True, required=True)
+    total_due = fields.Decimal(as_string=True, required=True)
+    overdue = fields.Decimal(as_string=True, required=True)
+    next_due_on = fields.Date(allow_none=True, required=True)
+
+
+class DescendantInvoiceOut(Schema):
+    number = fields.String(allow_none=True, required=True)
+    kind = fields.String(required=True)
+    issued_at = fields.DateTime(allow_none=True, required=True)
+    due_on = fields.Date(allow_none=True, required=True)
+    total = fields.Decimal(as_string=True, required=True)
+    balance_due = fields.Decimal(as_string=True, required=True)
+    status = fields.String(required=True)
+    currency = fields.String(required=True)
+
+
+class DescendantCustomerDetailOut(Schema):
+    id = fields.Integer(required=True)
+    portal_id = fields.String(required=True)
+    display_name = fields.String(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)
+    email = fields.String(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    services = fields.List(fields.Nested(DescendantServiceOut), required=True)
+    balance = fields.Nested(DescendantBalanceOut, required=True)
+    invoices = fields.List(fields.Nested(DescendantInvoiceOut), required=True)

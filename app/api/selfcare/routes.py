@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from app.api.auth import schemas as auth_schemas
 from app.api.auth.routes import principal_out, request_meta
 from app.services import activity
-from app.services.auth import api_keys, impersonation
+from app.services.auth import api_keys, impersonation, links
 from app.services.errors import NotFound
 from app.web import db_session, state
 from app.web.auth import Forbidden, requires, set_session_cookies
@@ -108,7 +108,7 @@ def _redeem(ticket: str):
 
     @after_this_request
     def cookies(response):
-        set_session_cookies(response, token, None)
+        set_session_cookies(response, token, None, support=True)
         return response
 
     return token, row, principal
@@ -130,4 +130,4 @@ def impersonate(body):
 def impersonate_link():
     """The same, as a link a staff member's browser opens: sets the cookie and goes to the portal."""
     _redeem(request.args.get("ticket", ""))
-    return redirect("/", code=302)
+    return redirect(links.HOME["customer"], code=302)  # the customer's dashboard, with the support banner

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 from app.api.usage import schemas as s
 from app.models.catalogue import Plan
 from app.models.provisioning import Service
-from app.services import activity, audit, services
+from app.services import activity, audit, disconnects, services
 from app.services.errors import NotFound
 from app.services.ids import valid_id
 from app.services.settings import get_setting, put_setting
@@ -94,10 +94,7 @@ def disconnect(body, service_id):
     """Send a Disconnect-Request for each live session: the requests are queued and sent by the worker
     (with retries); follow them on `…/coa`. The service's status is unchanged, so the router may sign the
     customer in again at once (a way to apply a new plan or clear a stuck session)."""
-    service = _service(service_id)
-    rows = views.disconnect(db_session(), service_id, actor=g.principal.actor, reason=body["reason"])
-    activity.record(db_session(), g.principal, service.customer_id, "service.disconnect", service_id=service_id,
-                    requests=[r.id for r in rows], reason=body["reason"])
+    rows = disconnects.disconnect(db_session(), _service(service_id), g.principal, body["reason"])
     return [views.coa_out(r) for r in rows]
 
 

@@ -14,18 +14,8 @@ menu, already behind its own disclosure, lists every section flat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import current_app, request, url_for
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    label: str  # a msgid: the layout translates it
-    endpoint: str  # the section's first page
-    group: str | None = None  # "account": behind the "Account" disclosure at desktop widths
-
+from app.portals import nav
+from app.portals.nav import Section
 
 SECTIONS = (
     Section("dashboard", "Dashboard", "customer_dashboard.index"),
@@ -41,9 +31,5 @@ SECTIONS = (
 
 
 def menu() -> list[dict]:
-    """The sections whose pages exist, each with its address, its group and whether the request is in it (a
-    section's pages are the endpoints of its blueprint, `customer_<key>.*`)."""
-    here = (request.endpoint or "").partition(".")[0]
-    return [{"key": s.key, "label": s.label, "url": url_for(s.endpoint), "group": s.group,
-             "current": here == s.endpoint.partition(".")[0]}
-            for s in SECTIONS if s.endpoint in current_app.view_functions]
+    """The sections whose pages exist, each with its address, its group and whether the request is in it."""
+    return nav.menu(SECTIONS)

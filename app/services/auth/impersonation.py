@@ -1,9 +1,11 @@
-"""Master ISP staff signing in as a customer ("Login as User"), for troubleshooting.
+"""Signing in as a customer ("Login as User"), for troubleshooting: master ISP staff, or the reseller's own team.
 
-The staff member must hold `can_impersonate`. The console hands out a one-minute, single-use ticket
-(kept in Redis under the customer's tenant); the customer's portal host redeems it for a short session
-marked with the impersonator. Everything done in that session is written to the customer's activity
-log as "staff X as customer Y", and the session cannot change the customer's password, 2FA or API keys.
+A staff member must hold `can_impersonate` (any tenant's customer, from the console); a team member the
+`customers.impersonate` permission (their own reseller's customers they may see, from the customer's page; Admins
+hold it, other roles when it is given them). Either is handed a one-minute, single-use ticket (kept in Redis
+under the customer's tenant); the customer's portal host redeems it for a short session marked with the
+impersonator. Everything done in that session is written to the customer's activity log as "staff X as customer
+Y" (or "user X as ..."), and the session cannot change the customer's password, 2FA or API keys.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.services import activity, audit
 from app.services.auth import sessions
 from app.services.auth.crypto import digest
 from app.services.auth.principal import STAFF as STAFF_KIND
-from app.services.auth.principal import Principal
+from app.services.auth.principal import USER, Principal
 from app.services.auth.realms import CUSTOMER
 from app.services.auth.sessions import RequestMeta
 from app.services.errors import Invalid, NotFound, ServiceError
@@ -51,13 +53,29 @@ def issue_ticket(session: Session, redis, staff: Principal, portal_id: str) -> t
     from tenants.registry import directory
 
     tenant = directory().by_id(entry.tenant_id)
+    return tenant, _ticket(session, redis, tenant, f"staff {staff.id} ({staff.name})", entry.customer_id,
+                           entry.portal_id)
+
+
+def issue_team_ticket(session: Session, redis, member: Principal, tenant: Tenant, customer_id: int) -> str:
+    """A ticket for a team member to open their own customer's portal as them. The caller has found the
+    customer among those the member may see (app/api/visibility.py) in `tenant`, the current tenant."""
+    if member.kind != USER or member.read_only or member.tenant_id != tenant.id \
+            or not member.can("customers.impersonate"):
+        raise NotAllowed("signing in as a customer needs the customers.impersonate permission")
+    customer = session.get(m.Customer, customer_id)
+    if customer is None:
+        raise NotFound("no such customer")
+    return _ticket(session, redis, tenant, f"user {member.id} ({member.name})", customer.id, customer.portal_id)
+
+
+def _ticket(session: Session, redis, tenant: Tenant, impersonator: str, customer_id: int, portal_id: str) -> str:
     ticket = "bhi." + secrets.token_urlsafe(32)
-    payload = {"staff_id": staff.id, "staff": staff.name, "customer_id": entry.customer_id,
-               "portal_id": entry.portal_id}
+    payload = {"impersonator": impersonator, "customer_id": customer_id, "portal_id": portal_id}
     redis.set(_key(tenant, ticket), json.dumps(payload), ex=TICKET_SECONDS)
-    audit.record(session, f"staff {staff.id} ({staff.name})", "customer.impersonate", tenant.id,
-                 portal_id=entry.portal_id, customer_id=entry.customer_id)
-    return tenant, ticket
+    audit.record(session, impersonator, "customer.impersonate", tenant.id, portal_id=portal_id,
+                 customer_id=customer_id)
+    return ticket
 
 
 def redeem(session: Session, redis, tenant: Tenant, ticket: str, meta: RequestMeta) -> tuple[str, object, Principal]:
@@ -72,7 +90,7 @@ def redeem(session: Session, redis, tenant: Tenant, ticket: str, meta: RequestMe
             account = m.PortalAccount(customer_id=data["customer_id"], password_hash=None)
             session.add(account)
             session.flush()
-        impersonator = f"staff {data['staff_id']} ({data['staff']})"
+        impersonator = data["impersonator"]
         token, row = sessions.create(session, CUSTOMER, account.customer_id, tenant.id, meta,
                                      impersonator=impersonator)
         row.expires_at = utcnow() + SESSION_FOR

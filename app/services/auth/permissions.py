@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, str] = {
     "customers.create": "Create customers",
     "customers.edit": "Change customers' details and status",
     "customers.delete": "Delete customers",
+    "customers.impersonate": "Sign in to a customer's portal as them, to troubleshoot",
     "services.view": "See services and their status",
     "services.provision": "Provision services, IP addresses and equipment",
     "services.modify": "Change plans and service settings",

@@ -56,6 +56,8 @@ ZERO = Decimal("0.00")
 OPEN = allocation.OPEN
 KINDS = ("invoice", "proforma", "credit_note")
 STATUSES = ("Draft", "Issued", "Partially Paid", "Paid", "Overdue", "Void")
+SORTS = {"number": Invoice.number, "issued_at": Invoice.issued_at, "due_on": Invoice.due_on,
+         "total": Invoice.total, "status": Invoice.status}  # the orders a list of documents may be read in
 LINE_KINDS = ("manual", "recurring", "setup", "proration", "unused", "discount", "usage", "topup", "late_fee")
 _BILLING_DEFAULTS = default_settings("CUS", "")["billing"]
 
@@ -129,8 +131,9 @@ class Page:
 
 def list_page(session: Session, *, status: str | None = None, customer_id: int | None = None,
               period: str | None = None, kind: str | None = None, page: int = 1, per_page: int = 50,
-              visible: frozenset[int] | None = None) -> Page:
-    """Invoices newest first, filtered, one page of them with the total that matches.
+              visible: frozenset[int] | None = None, sort: str | None = None, descending: bool = True) -> Page:
+    """Invoices newest first (or in the order of `sort`, a key of SORTS; documents without the value last),
+    filtered, one page of them with the total that matches.
 
     `period` ("2026-11") finds a billing run's invoices of that month (by their billing key) and
     hand-made invoices whose service period starts in that month."""
@@ -151,8 +154,13 @@ def list_page(session: Session, *, status: str | None = None, customer_id: int |
         month = month_of(period)
         where.append(or_(Invoice.billing_key.like(f"%:{period}"), Invoice.billing_key.like(f"%:{period}:%"),
                          and_(Invoice.billing_key.is_(None), Invoice.period_start.between(month.start, month.end))))
+    order = [Invoice.id.desc()]
+    if sort is not None:
+        if sort not in SORTS:
+            raise Invalid(f"sort: one of {', '.join(SORTS)}", field="sort")
+        order.insert(0, (SORTS[sort].desc() if descending else SORTS[sort].asc()).nulls_last())
     total = session.execute(select(func.count()).select_from(Invoice).where(*where)).scalar_one()
-    items = list(session.execute(select(Invoice).where(*where).order_by(Invoice.id.desc())
+    items = list(session.execute(select(Invoice).where(*where).order_by(*order)
                                  .limit(per_page).offset((page - 1) * per_page)).scalars())
     return Page(items, total, page, per_page)
 

@@ -1,9 +1,13 @@
 """Translations of the platform's own words (pages, e-mails, documents) into a tenant's language.
 
-Catalogues are the `.po` files under `themes/base/translations/<language>/LC_MESSAGES/messages.po`,
-read with Babel when first needed (no compile step to forget). A template asks for a string with
-`{{ _("...") }}` or `{% trans %}`; the language is the render's `language` (the tenant's setting), so
-one environment serves every language and two tenants' renders never mix them.
+Catalogues are the `.po` files under `themes/base/translations/<language>/LC_MESSAGES/`: `messages.po` for
+the customer portal, the sign-in pages, e-mails and documents, and one file per part of the team's and
+staff's portals (`reseller-<section>.po`, `console.po`...), so that a part's words live beside each other;
+read with Babel when first needed, all of a language's files as one catalogue (no compile step to forget). A
+word already in an earlier file keeps that file's translation (messages.po first, then the others by name),
+so that one part cannot change another's words.
+A template asks for a string with `{{ _("...") }}` or `{% trans %}`; the language is the render's `language`
+(the tenant's setting), so one environment serves every language and two tenants' renders never mix them.
 """
 
 from __future__ import annotations
@@ -25,11 +29,20 @@ DEFAULT = "en"
 @cache
 def translations(language: str | None) -> NullTranslations:
     code = (language or DEFAULT).replace("-", "_").split("_")[0].lower()
-    path = CATALOGUES / code / "LC_MESSAGES" / "messages.po"
-    if code == DEFAULT or not code.isalpha() or not path.is_file():
+    folder = CATALOGUES / code / "LC_MESSAGES"
+    if code == DEFAULT or not code.isalpha() or not (folder / "messages.po").is_file():
         return NullTranslations()
-    with path.open("rb") as source:
-        catalogue = read_po(source, locale=code)
+    with (folder / "messages.po").open("rb") as source:
+        catalogue = read_po(source, locale=code)  # its header (plural forms) is the catalogue's
+    for path in sorted(folder.glob("*.po")):
+        if path.name == "messages.po":
+            continue
+        with path.open("rb") as source:
+            read = read_po(source, locale=code)
+        for message in read:
+            known = catalogue.get(message.id) if message.id else None
+            if message.id and message.string and not (known is not None and known.string):
+                catalogue[message.id] = message  # a word already translated keeps its first translation
     compiled = io.BytesIO()
     write_mo(compiled, catalogue)
     compiled.seek(0)

@@ -1,0 +1,1 @@
+"""The master ISP's staff accounts, managed on the console host (app/services/staff.py)."""
