@@ -6,7 +6,6 @@ the invoice is issued."""
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from app.services import branding
 from app.services.billing import invoices, payments, pdfs, tax
 from tenants import tenant_context
 from tests.billing.test_payments import finance_headers
+from tests.brokers import bound_broker
 
 TODAY = date(2026, 11, 22)
 
@@ -116,20 +116,11 @@ def test_the_pdf_is_downloaded_through_the_api_with_an_etag(app, db, billable):
 def billing_broker(redis_url, db, monkeypatch):
     """A broker of this test with the billing actors bound to it (as tests/notifications/conftest.py does
     for the e-mail actors: the real Redis, the real worker, this run's database)."""
-    import worker.broker
     from worker.actors import billing as actors
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-billing-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    for actor in (actors.run_billing, actors.bill_customers_due, actors.render_invoice_pdf):
-        monkeypatch.setattr(actor, "broker", broker)
-        broker.declare_actor(actor)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    yield broker
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "billing",
+                      (actors.run_billing, actors.bill_customers_due, actors.render_invoice_pdf), db=db) as broker:
+        yield broker
 
 
 def test_a_worker_draws_the_pdf_once_the_invoice_is_issued(db, billable, billing_broker):

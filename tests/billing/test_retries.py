@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import secrets
 import threading
 import urllib.parse
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from app.services.billing.gateways.stripe import StripeChargeClient
 from app.services.settings import get_setting, put_setting
 from tenants import tenant_context
 from tests.billing.test_payments import issue_invoice
+from tests.brokers import bound_broker
 
 DUE = date(2026, 11, 10)
 API_KEY = "sk_test_retries_0123456789"
@@ -215,32 +215,23 @@ def test_an_expired_card_or_no_method_fails_the_attempt_without_calling_anyone(d
 
 
 def test_the_actor_runs_the_day_for_its_tenant_on_a_real_worker(db, billable, processor, redis_url, monkeypatch):
-    import worker.broker
     from worker.actors import payments as actors
-    from worker.broker import build_broker
 
     b, invoice_id = _customer_with_card(db, billable, "pm_ok_actor")
     with db.session() as s, tenant_context(b.tenant):
         config.set_stripe(s, api_key=API_KEY)
-    namespace = f"backhaul-test-retries-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    monkeypatch.setattr(actors.retry_charges_due, "broker", broker)
-    broker.declare_actor(actors.retry_charges_due)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
     monkeypatch.setenv("BACKHAUL_STRIPE_API_BASE", processor.url)
-    running = Worker(broker, worker_threads=2, worker_timeout=100)
-    running.start()
-    try:
-        with tenant_context(b.tenant):
-            actors.retry_charges_due.send((DUE + timedelta(days=1)).isoformat())
-            actors.retry_charges_due.send((DUE + timedelta(days=1)).isoformat())  # sent twice: charged once
-        broker.join("billing", timeout=30_000)
-        running.join()
-    finally:
-        running.stop()
-        broker.flush_all()
-        broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-        broker.close()
+    with bound_broker(redis_url, monkeypatch, "retries", (actors.retry_charges_due,), db=db) as broker:
+        running = Worker(broker, worker_threads=2, worker_timeout=100)
+        running.start()
+        try:
+            with tenant_context(b.tenant):
+                actors.retry_charges_due.send((DUE + timedelta(days=1)).isoformat())
+                actors.retry_charges_due.send((DUE + timedelta(days=1)).isoformat())  # sent twice: charged once
+            broker.join("billing", timeout=30_000)
+            running.join()
+        finally:
+            running.stop()
     with db.session() as s, tenant_context(b.tenant):
         assert s.get(Invoice, invoice_id).status == "Paid"
         assert [a.status for a in s.execute(select(ChargeAttempt).order_by(ChargeAttempt.attempt)).scalars()] == [

@@ -10,7 +10,6 @@ which broker instance the actors use is chosen here. The day keys live under tha
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -23,32 +22,24 @@ from app.services import events, services
 from app.services.settings import put_setting
 from tenants import current_tenant, tenant_context
 from tests.billing.test_dunning import overdue_invoice, set_policy
+from tests.brokers import bound_broker
 
 
 @pytest.fixture
 def job_broker(redis_url, db, monkeypatch):
-    import worker.broker
     from worker import scheduler
     from worker.actors import daily, dunning
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-sched-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    for actor in (dunning.dunning_daily, daily.apply_service_requests_due, daily.platform_daily):
-        monkeypatch.setattr(actor, "broker", broker)
-        broker.declare_actor(actor)
-        monkeypatch.setitem(actor.options, "max_retries", 0)
     # the jobs of other modules stay on the process broker (their own tests run them); only ours run here
     monkeypatch.setattr(scheduler, "DAILY_JOBS", tuple(j for j in scheduler.DAILY_JOBS
                                                        if j[0] in ("worker.actors.dunning", "worker.actors.daily")))
     monkeypatch.setattr(scheduler, "PLATFORM_JOBS", tuple(j for j in scheduler.PLATFORM_JOBS
                                                           if j[0] == "worker.actors.daily"))
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    monkeypatch.setenv("BACKHAUL_QUEUE_NAMESPACE", namespace)
-    yield broker
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "sched",
+                      (dunning.dunning_daily, daily.apply_service_requests_due, daily.platform_daily), db=db,
+                      options={"max_retries": 0}) as broker:
+        monkeypatch.setenv("BACKHAUL_QUEUE_NAMESPACE", broker.namespace)
+        yield broker
 
 
 def queued(broker, queue: str) -> list[Message]:

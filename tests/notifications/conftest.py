@@ -22,7 +22,6 @@ the SMTP server are the real ones; only which instance the actors use is chosen 
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import socket
 import threading
 import time
@@ -32,6 +31,8 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from dramatiq import Worker
+
+from tests.brokers import bound_broker
 
 
 def free_port() -> int:
@@ -110,22 +111,12 @@ def mail_broker(redis_url, db, settings, smtp_server, monkeypatch):
     """This test's broker, with the e-mail actors bound to it (see the module docstring)."""
     import worker.broker
     from worker.actors import email
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-mail-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    for actor in (email.send_tenant_email, email.send_platform_email):
-        monkeypatch.setattr(actor, "broker", broker)
-        broker.declare_actor(actor)
-        monkeypatch.setitem(actor.options, "min_backoff", 200)
-        monkeypatch.setitem(actor.options, "max_backoff", 800)
     mail_settings = dataclasses.replace(settings, smtp_url=smtp_server.url)
     monkeypatch.setattr(worker.broker, "settings", lambda: mail_settings)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    yield broker
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "mail", (email.send_tenant_email, email.send_platform_email), db=db,
+                      options={"min_backoff": 200, "max_backoff": 800}) as broker:
+        yield broker
 
 
 class RunningWorker:

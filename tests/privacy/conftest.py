@@ -8,12 +8,12 @@ mocked, only which broker instance the actor uses is chosen here)."""
 from __future__ import annotations
 
 import io
-import secrets
 import zipfile
 
 import pytest
 from dramatiq import Worker
 
+from tests.brokers import bound_broker
 from tests.portal_api.conftest import (  # noqa: F401  (fixtures)
     api_key,
     impersonate,
@@ -29,22 +29,11 @@ from tests.portal_api.conftest import (  # noqa: F401  (fixtures)
 
 @pytest.fixture
 def privacy_broker(redis_url, db, monkeypatch):
-    import worker.broker
     from worker.actors import privacy as actors
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-privacy-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    for actor in (actors.build_data_export, actors.privacy_daily):
-        monkeypatch.setattr(actor, "broker", broker)
-        broker.declare_actor(actor)
-        monkeypatch.setitem(actor.options, "min_backoff", 100)
-        monkeypatch.setitem(actor.options, "max_backoff", 200)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    yield broker
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "privacy", (actors.build_data_export, actors.privacy_daily), db=db,
+                      options={"min_backoff": 100, "max_backoff": 200}) as broker:
+        yield broker
 
 
 class ExportWorker:

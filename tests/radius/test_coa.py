@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import socket
 import struct
 import threading
@@ -19,6 +18,7 @@ from app.services import services
 from radius import coa
 from radius import packet as rp
 from tenants import tenant_context
+from tests.brokers import bound_broker
 from tests.radius.accounting_fixtures import START, STOP, acct_nas, acct_packet  # noqa: F401
 from tests.radius.conftest import SECRET, wait_for
 
@@ -201,25 +201,15 @@ def test_no_answer_is_retried_then_failed_and_ended_sessions_are_not_bothered(db
 @pytest.fixture
 def coa_worker(db, redis_url, monkeypatch):
     """A Dramatiq worker in this process, on a broker of its own, running `send_coa` (fast retries)."""
-    import worker.broker
     from worker.actors import usage as actors
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-coa-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    monkeypatch.setattr(actors.send_coa, "broker", broker)
-    broker.declare_actor(actors.send_coa)
-    monkeypatch.setitem(actors.send_coa.options, "min_backoff", 100)
-    monkeypatch.setitem(actors.send_coa.options, "max_backoff", 200)
     monkeypatch.setattr(coa, "TIMEOUT", 0.3)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    running = Worker(broker, worker_threads=1, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "coa", (actors.send_coa,), db=db,
+                      options={"min_backoff": 100, "max_backoff": 200}) as broker:
+        running = Worker(broker, worker_threads=1, worker_timeout=100)
+        running.start()
+        yield running
+        running.stop()
 
 
 def test_termination_reaches_the_router_through_the_worker(db, live, test_nas, coa_worker):

@@ -3,7 +3,6 @@ run is platform-wide, and both leave one charge per service and period however o
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from app.models.provisioning import Service
 from app.services.billing import runs
 from app.services.reseller_accounts import credit
 from tenants import tenant_context
+from tests.brokers import bound_broker
 from worker.middleware import TenantRequired
 
 NOV_1 = datetime(2026, 11, 1, 6, tzinfo=UTC)
@@ -21,20 +21,11 @@ NOV_1 = datetime(2026, 11, 1, 6, tzinfo=UTC)
 
 @pytest.fixture
 def accounts_broker(redis_url, db, monkeypatch):
-    import worker.broker
     from worker.actors import reseller_accounts as actors
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-accounts-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    for actor in (actors.accrue_wholesale, actors.reseller_accounts_daily):
-        monkeypatch.setattr(actor, "broker", broker)
-        broker.declare_actor(actor)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    yield actors
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "accounts", (actors.accrue_wholesale, actors.reseller_accounts_daily),
+                      db=db):
+        yield actors
 
 
 def _drain(broker):

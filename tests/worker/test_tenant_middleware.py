@@ -1,6 +1,5 @@
 """The tenant travels with every message, over the real Redis broker, with a real Dramatiq worker."""
 
-import secrets
 
 import dramatiq
 import pytest
@@ -10,17 +9,13 @@ from dramatiq.brokers.redis import RedisBroker
 from app.services.settings import get_setting, put_setting
 from tenants import current_tenant, tenant_context
 from tenants.context import TenantError
-from worker.broker import build_broker
+from tests.brokers import bound_broker
 
 
 @pytest.fixture
-def broker(redis_url):
-    namespace = f"backhaul-test-{secrets.token_hex(4)}"
-    made = build_broker(redis_url, namespace=namespace)
-    yield made
-    made.flush_all()
-    made.client.delete(*made.client.keys(f"{namespace}*") or ["-"])
-    made.close()
+def broker(redis_url, monkeypatch):
+    with bound_broker(redis_url, monkeypatch, "tenancy") as made:
+        yield made
 
 
 def _drain(broker, queue: str) -> None:

@@ -30,6 +30,7 @@ from app.services.branding import i18n
 from app.services.customers import saved_filters
 from tenants import tenant_context
 from tenants.registry import directory
+from tests.brokers import bound_broker
 from tests.portals.rig import fetch, post_form
 from tests.portals.signin import sign_in_team
 from tests.web.forms import csrf_of, submit
@@ -280,19 +281,10 @@ def test_without_javascript_the_filters_the_pages_and_a_status_change_work(brows
 def bulk_broker(redis_url, db, monkeypatch):
     """A broker of this test with the bulk status actor bound to it: the real Redis, a real worker started by the
     test, this run's database."""
-    import worker.broker
     from worker.actors import customers as actors
-    from worker.broker import build_broker
 
-    namespace = f"backhaul-test-bulk-{secrets.token_hex(4)}"
-    broker = build_broker(redis_url, namespace=namespace)
-    monkeypatch.setattr(actors.bulk_status, "broker", broker)
-    broker.declare_actor(actors.bulk_status)
-    monkeypatch.setattr(worker.broker, "database", lambda: db)
-    yield broker
-    broker.flush_all()
-    broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
-    broker.close()
+    with bound_broker(redis_url, monkeypatch, "bulk", (actors.bulk_status,), db=db) as broker:
+        yield broker
 
 
 def test_a_large_change_is_done_by_the_worker_and_its_page_follows_it(page, live_server, demo, db, bulk_broker,
