@@ -1,13 +1,16 @@
 """Customers' requests to delete their accounts, in the reseller portal (`/reseller/privacy/deletion-requests`):
 the list (those waiting first, the oldest first: the order to answer them in), one request with what stops an
 approval (services not terminated yet, linked to the customer's Services tab), what is kept by law and its
-history, and the two answers: approve (with a note of the team's own) or decline (with the reason the
-customer is e-mailed).
+history, and while it waits a link to each of the two answers. Each answer is a confirmation page of its own,
+as the portal's other irreversible actions are, since an approval cannot be taken back and a decline's reason
+goes to the customer: approve (it says what is erased, what is kept and whether the customer is deleted or kept
+as Inactive, before anything happens; a note of the team's own) or decline (with the reason the customer is
+e-mailed).
 
 The same services as the API (app/api/privacy/routes.py) with its permission, `customers.delete`, for every
 page; a member limited to some customers sees those customers' requests only (any other is not found), as
-the API passes `allowed_customer_ids`. A refusal of the service (services still live, a request decided
-meanwhile) comes back on the request's page with why, and nothing is kept.
+the API passes `allowed_customer_ids`. A refusal of the service (services still live, a request decided or
+withdrawn meanwhile) comes back on the confirmation page with why, and nothing is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from app.portals import tables
 from app.portals.forms import FORM_EXPIRED, expired
 from app.portals.nav import may_open
 from app.portals.reseller.customer_actions import refused
+from app.portals.reseller.customer_delete import REFERENCES
 from app.portals.reseller.privacy_forms import ApproveForm, DeclineForm, StatusFilterForm
 from app.portals.reseller.shell import TEAM_KINDS, guard, page
 from app.portals.tables import Column, TableSpec
@@ -33,10 +37,14 @@ guard(bp)
 APPROVED = "The request is carried out: the customer's personal data is erased."
 DECLINED = "The request is declined. The customer is e-mailed your reason."
 STILL_LIVE = "Terminate the customer's services first: nobody may stay connected or billed under an erased account."
+ANSWERED = "The request was answered or withdrawn meanwhile."
 
 REQUESTS = TableSpec("deletion-requests", "Deletion requests", (
     Column("number", "Request"), Column("customer", "Customer"), Column("portal_id", "Portal ID"),
     Column("requested_at", "Asked", type="date"), Column("status", "Status")), exportable=False)
+
+# The two answers, as links on the request's page: (endpoint, label, button style).
+ANSWERS = (("reseller_privacy.approve", "Approve", "warning"), ("reseller_privacy.decline", "Decline", "secondary"))
 
 
 def _visible() -> frozenset[int] | None:
@@ -67,27 +75,42 @@ def index():
     return page("privacy/requests", form=form, table=tables.view(REQUESTS, state, rows, found.total))
 
 
-def _request_page(request_id: int, *, approve_form=None, decline_form=None, status: int = 200):
+@requires("customers.delete", kinds=TEAM_KINDS)
+def detail(request_id: int):
     session = db_session()
     found = deletion.get(session, request_id, _visible())
     customer = _customer_of(found.customer_id)
     waiting = found.status == "Requested"
+    answers = [{"href": url_for(endpoint, request_id=found.id), "label": label, "kind": kind}
+               for endpoint, label, kind in ANSWERS if waiting and may_open(endpoint)]
     return page("privacy/request", found=found, customer=customer,
                 customer_url=url_for("reseller_customer.profile", customer_id=customer.id)
                 if customer and may_open("reseller_customer.profile") else None,
                 live=deletion.live_services(session, found.customer_id) if waiting else [],
                 kept=erasure.kept(session), history=deletion.history(session, found.id), waiting=waiting,
-                approve_form=approve_form or ApproveForm(formdata=None),
-                decline_form=decline_form or DeclineForm(formdata=None), status=status)
+                answers=answers)
 
 
-@requires("customers.delete", kinds=TEAM_KINDS)
-def detail(request_id: int):
-    return _request_page(request_id)
+def _confirmation(which: str, request_id: int, form, *, status: int = 200):
+    """The approve or decline page of a request, as it stands now (after a refusal too: then it may no longer
+    wait, and the page says so instead of asking again)."""
+    session = db_session()
+    found = deletion.get(session, request_id, _visible())
+    customer = _customer_of(found.customer_id)
+    waiting = found.status == "Requested"
+    context = {"found": found, "customer": customer, "form": form, "waiting": waiting,
+               "who": customer.display_name if customer and customer.display_name else found.portal_id}
+    if which == "approve":
+        context.update(
+            live=deletion.live_services(session, found.customer_id) if waiting else [],
+            kept=erasure.kept(session), reference_words=REFERENCES,
+            # what the approval's customer deletion will find: deleted outright, or kept as Inactive
+            references=customers.financial_references(session, found.customer_id) if customer else [])
+    return page(f"privacy/{which}", status=status, **context)
 
 
-def _answer(request_id: int, form, act, done: str, which: str):
-    """An approval or a decline: the service's answer, or the request's page with why not."""
+def _answer(which: str, request_id: int, form, act, done: str):
+    """An approval or a decline: the service's answer, or its confirmation page again with why not."""
     status = 422
     if form.validate_on_submit():
         try:
@@ -95,6 +118,9 @@ def _answer(request_id: int, form, act, done: str, which: str):
         except deletion.ServicesStillLive as exc:
             status = refused(form, exc)
             form.form_errors[-1] = STILL_LIVE
+        except deletion.NotWaiting as exc:
+            status = refused(form, exc)
+            form.form_errors[-1] = ANSWERED
         except Invalid as exc:
             db_session().rollback()
             field = form._fields.get(exc.extra.get("field") or "")
@@ -109,26 +135,36 @@ def _answer(request_id: int, form, act, done: str, which: str):
             return redirect(url_for("reseller_privacy.detail", request_id=request_id))
     elif expired(form):
         form.form_errors.append(FORM_EXPIRED)
-    return _request_page(request_id, status=status, **{which: form})
+    return _confirmation(which, request_id, form, status=status)
 
 
 @requires("customers.delete", kinds=TEAM_KINDS)
 def approve(request_id: int):
+    return _confirmation("approve", request_id, ApproveForm(formdata=None))
+
+
+@requires("customers.delete", kinds=TEAM_KINDS)
+def approve_post(request_id: int):
     form = ApproveForm()
-    return _answer(request_id, form, lambda: deletion.approve(
-        db_session(), request_id, actor=g.principal, visible=_visible(), note=form.note.data or None),
-        APPROVED, "approve_form")
+    return _answer("approve", request_id, form, lambda: deletion.approve(
+        db_session(), request_id, actor=g.principal, visible=_visible(), note=form.note.data or None), APPROVED)
 
 
 @requires("customers.delete", kinds=TEAM_KINDS)
 def decline(request_id: int):
+    return _confirmation("decline", request_id, DeclineForm(formdata=None))
+
+
+@requires("customers.delete", kinds=TEAM_KINDS)
+def decline_post(request_id: int):
     form = DeclineForm()
-    return _answer(request_id, form, lambda: deletion.decline(
-        db_session(), request_id, form.reason.data, actor=g.principal, visible=_visible()),
-        DECLINED, "decline_form")
+    return _answer("decline", request_id, form, lambda: deletion.decline(
+        db_session(), request_id, form.reason.data, actor=g.principal, visible=_visible()), DECLINED)
 
 
 bp.add_url_rule("/deletion-requests", "index", index)
 bp.add_url_rule("/deletion-requests/<int:request_id>", "detail", detail)
-bp.add_url_rule("/deletion-requests/<int:request_id>/approve", "approve", approve, methods=["POST"])
-bp.add_url_rule("/deletion-requests/<int:request_id>/decline", "decline", decline, methods=["POST"])
+bp.add_url_rule("/deletion-requests/<int:request_id>/approve", "approve", approve, methods=["GET"])
+bp.add_url_rule("/deletion-requests/<int:request_id>/approve", "approve_post", approve_post, methods=["POST"])
+bp.add_url_rule("/deletion-requests/<int:request_id>/decline", "decline", decline, methods=["GET"])
+bp.add_url_rule("/deletion-requests/<int:request_id>/decline", "decline_post", decline_post, methods=["POST"])

@@ -1,14 +1,19 @@
 """Deleting customers in the reseller portal, in a real browser (`customers.delete`): an admin deletes a fresh
 customer from its page with a reason and finds it gone; a customer with live services, invoices and payments
 is kept as Inactive, and the page said so beforehand, naming the services still running; customers' deletion
-requests (made as the customer portal makes them) are listed waiting first, one declined with a reason, another
-refused while its services live and approved once they are terminated; a User or Readonly member sees neither
-the action nor the section, and a forged POST is refused; the words are in Swahili."""
+requests (made as the customer portal makes them) are listed waiting first, and each answer is a confirmation
+page of its own: one declined with the reason the customer is e-mailed, another that cannot be approved while
+its services live (the page names them; a forged POST is refused) and is approved once they are terminated,
+the page having said what is erased and kept and that the account stays Inactive; a fresh customer's page says
+they are deleted outright, and a request withdrawn while the page was open is refused there, with nothing
+changed; a User or Readonly member sees neither the actions nor the section, and the pages and forged POSTs
+are refused; the words are in Swahili."""
 
 from __future__ import annotations
 
 import itertools
 import re
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
@@ -38,6 +43,35 @@ def _fresh(db, code: str = "ABC_ISP"):
         return tenant, made.id, made.display_name
 
 
+def _fresh_asking(db, code: str = "ABC_ISP"):
+    """A fresh customer with a portal password, so that they may ask for their account to be deleted."""
+    from app.services import customers, demo
+    from app.services.auth import users
+
+    tenant, customer_id, name = _fresh(db, code)
+    with db.session() as s, tenant_context(tenant):
+        users.set_portal_password(s, customer_id, demo.DEMO_PASSWORD)
+        portal_id = customers.get(s, customer_id).portal_id
+        s.commit()
+    return SimpleNamespace(tenant=tenant, id=customer_id, name=name, portal_id=portal_id)
+
+
+def _as_customer(customer):
+    from app.services.auth.principal import CUSTOMER, Principal
+
+    return Principal(kind=CUSTOMER, id=customer.id, name=customer.portal_id, tenant_id=customer.tenant.id,
+                     permissions=frozenset({"self.view", "self.edit"}))
+
+
+def _withdraw(db, customer) -> None:
+    """The customer takes the request back from their portal, while the team's page is open."""
+    from app.services.privacy import deletion
+
+    with db.session() as s, tenant_context(customer.tenant):
+        deletion.withdraw(s, customer.id, actor=_as_customer(customer))
+        s.commit()
+
+
 def _status_of(db, tenant, customer_id: int) -> str | None:
     from app.services import customers
     from app.services.errors import NotFound
@@ -54,11 +88,9 @@ def _ask_deletion(db, redis_url, customer, reason: str) -> int:
     import redis
 
     from app.services import demo
-    from app.services.auth.principal import CUSTOMER, Principal
     from app.services.privacy import deletion
 
-    who = Principal(kind=CUSTOMER, id=customer.id, name=customer.portal_id, tenant_id=customer.tenant.id,
-                    permissions=frozenset({"self.view", "self.edit"}))
+    who = _as_customer(customer)
     client = redis.Redis.from_url(redis_url)
     try:
         with db.session() as s, tenant_context(customer.tenant):
@@ -155,33 +187,56 @@ def test_deletion_requests_are_declined_with_a_reason_and_approved_once_the_serv
     expect(live.get_by_role("link", name="Open the customer's services")).to_have_attribute(
         "href", f"/reseller/customers/{declined.id}/services")
     expect(page.get_by_role("region", name="What an approval erases and keeps")).to_contain_text("Tax law requires")
+    for answer in ("Approve and erase the customer's data", "Decline the request"):  # pages of their own now
+        expect(page.get_by_role("button", name=answer)).to_have_count(0)
+    look(page, "reseller-privacy-request-waiting")
+
+    page.get_by_role("link", name="Decline", exact=True).click()
+    question = page.get_by_role("region", name=f"Decline the deletion request of {declined.name}?")
+    expect(question).to_contain_text("The customer's account and data stay as they are")
+    expect(question).to_contain_text("Moving to Mombasa")
     page.get_by_role("button", name="Decline the request").click()
     expect(page.locator("#reason-error")).to_have_text("Say why: the customer is e-mailed your reason.")
+    look(page, "reseller-privacy-decline")
     page.get_by_label("Reason").fill("An unpaid invoice must be settled first")
     page.get_by_role("button", name="Decline the request").click()
     expect(page.get_by_role("status").filter(has_text="The request is declined.")).to_be_visible()
+    assert page.url.endswith(f"/reseller/privacy/deletion-requests/{first}")
     expect(page.get_by_role("heading", level=1).locator(".tag")).to_have_text("Declined")
     history = page.get_by_role("region", name="History").locator("tbody tr")
     expect(history).to_have_count(2)
     expect(history.last).to_contain_text("An unpaid invoice must be settled first")
-    expect(page.get_by_role("button", name="Decline the request")).to_have_count(0)
+    expect(page.get_by_role("link", name="Approve", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Decline", exact=True)).to_have_count(0)
 
     page.goto(live_server.url(ABC, f"/reseller/privacy/deletion-requests/{second}"))
-    page.get_by_role("button", name="Approve and erase the customer's data").click()
-    expect(page.get_by_role("alert")).to_contain_text("Terminate the customer's services first")
-    expect(page.get_by_role("heading", level=1).locator(".tag")).to_have_text("Waiting")
-    look(page, "reseller-privacy-request-refused")
+    page.get_by_role("link", name="Approve", exact=True).click()
+    blocked = page.get_by_role("region", name=f"Request #{second} cannot be approved yet")
+    expect(blocked.get_by_role("note").locator("li")).to_have_count(2)
+    expect(blocked.get_by_role("link", name="Open the customer's services")).to_have_attribute(
+        "href", f"/reseller/customers/{approved.id}/services")
+    expect(page.get_by_role("button", name="Approve and erase the customer's data")).to_have_count(0)
+    look(page, "reseller-privacy-approve-blocked")
+    token = page.evaluate("() => document.querySelector('input[name=csrf_token]').value")
+    assert post_form(page, f"/reseller/privacy/deletion-requests/{second}/approve", {"csrf_token": token}) == 409
     assert _status_of(db, approved.tenant, approved.id) == "Active"
 
     _terminate_services(db, approved)
-    page.goto(live_server.url(ABC, f"/reseller/privacy/deletion-requests/{second}"))  # not a reload: a POST
-    expect(page.get_by_role("region", name="Services to terminate first")).to_contain_text(
-        "Every service of the customer is terminated")
+    page.reload()
+    question = page.get_by_role("region", name=f"Approve the deletion request of {approved.name}?")
+    expect(question).to_contain_text(f"the account is kept as Inactive, under its Portal ID {approved.portal_id}")
+    expect(question).to_contain_text("This cannot be undone.")
+    expect(question).to_contain_text("What keeps the account: services, invoices, payments")
+    expect(question).to_contain_text("sessions (they are signed out at once)")
+    expect(question).to_contain_text("Tax law requires")
+    look(page, "reseller-privacy-approve")
     page.get_by_label("Note (optional)").fill("Services ended at the office")
     page.get_by_role("button", name="Approve and erase the customer's data").click()
     expect(page.get_by_role("status").filter(has_text="The request is carried out")).to_be_visible()
     expect(page.get_by_role("heading", level=1).locator(".tag")).to_have_text("Carried out")
     expect(page.get_by_role("region", name="About this request")).to_contain_text("personal data was erased")
+    expect(page.get_by_role("region", name="History").locator("tbody tr").last).to_contain_text(
+        "Services ended at the office")
     look(page, "reseller-privacy-request")
     assert _status_of(db, approved.tenant, approved.id) == "Inactive"  # invoices refer to them: kept, anonymised
     _open_requests(page)
@@ -191,9 +246,43 @@ def test_deletion_requests_are_declined_with_a_reason_and_approved_once_the_serv
 
 
 @pytest.mark.browser
+def test_a_request_withdrawn_while_its_page_is_open_is_refused_there_and_a_fresh_one_deletes_outright(
+        page, live_server, db, demo, redis_url, look):
+    customer = _fresh_asking(db)
+    first = _ask_deletion(db, redis_url, customer, None)
+    sign_in_team(page, live_server, ABC, ADMIN)
+    page.goto(live_server.url(ABC, f"/reseller/privacy/deletion-requests/{first}"))
+    page.get_by_role("link", name="Approve", exact=True).click()
+    question = page.get_by_role("region", name=f"Approve the deletion request of {customer.name}?")
+    expect(question).to_contain_text("the customer is deleted outright: nothing financial refers to them")
+    expect(question).not_to_contain_text("What keeps the account")
+
+    _withdraw(db, customer)
+    page.get_by_role("button", name="Approve and erase the customer's data").click()
+    expect(page.get_by_role("alert")).to_contain_text("The request was answered or withdrawn meanwhile.")
+    expect(page.get_by_role("alert")).to_contain_text("nothing was changed")
+    expect(page.get_by_role("heading", level=1).locator(".tag")).to_have_text("Withdrawn by the customer")
+    expect(page.get_by_role("button", name="Approve and erase the customer's data")).to_have_count(0)
+    look(page, "reseller-privacy-approve-refused")
+    assert _status_of(db, customer.tenant, customer.id) == "New"
+    page.goto(live_server.url(ABC, f"/reseller/privacy/deletion-requests/{first}/decline"))
+    expect(page.get_by_role("heading", name=f"Request #{first} is no longer waiting")).to_be_visible()
+
+    again = _ask_deletion(db, redis_url, customer, "I really am leaving")
+    page.goto(live_server.url(ABC, f"/reseller/privacy/deletion-requests/{again}"))
+    page.get_by_role("link", name="Approve", exact=True).click()
+    page.get_by_role("button", name="Approve and erase the customer's data").click()
+    expect(page.get_by_role("status").filter(has_text="The request is carried out")).to_be_visible()
+    about = page.get_by_role("region", name="About this request")
+    expect(about).to_contain_text("The customer was deleted outright.")
+    expect(about).to_contain_text("Deleted")
+    assert _status_of(db, customer.tenant, customer.id) is None
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("role", list(LACKING))
-def test_a_member_without_customers_delete_sees_neither_and_a_forged_post_is_refused(page, live_server, db, demo,
-                                                                                    redis_url, role):
+def test_a_member_without_customers_delete_sees_no_action_and_a_forged_post_is_refused(page, live_server, db,
+                                                                                      demo, redis_url, role):
     tenant, customer_id, name = _fresh(db)
     asking = make_customer(db)
     request_id = _ask_deletion(db, redis_url, asking, None)
@@ -209,6 +298,8 @@ def test_a_member_without_customers_delete_sees_neither_and_a_forged_post_is_ref
     assert fetch(page, "/reseller/privacy/deletion-requests")["status"] == 403
     assert fetch(page, f"/reseller/privacy/deletion-requests/{request_id}")["status"] == 403
     base = f"/reseller/privacy/deletion-requests/{request_id}"
+    assert fetch(page, f"{base}/approve")["status"] == 403
+    assert fetch(page, f"{base}/decline")["status"] == 403
     assert post_form(page, f"{base}/approve", {"csrf_token": token}) == 403
     assert post_form(page, f"{base}/decline", {"csrf_token": token, "reason": "forged"}) == 403
     assert _status_of(db, tenant, customer_id) == "New"
@@ -221,6 +312,8 @@ def test_the_pages_speak_the_resellers_language(client, db, demo, redis_url):
 
     east_host = "east.abc.test.example"
     tenant, customer_id, _ = _fresh(db, "ABC_EAST")
+    asking = _fresh_asking(db, "ABC_EAST")
+    request_id = _ask_deletion(db, redis_url, asking, None)
     with db.session() as s, tenant_context(tenant):
         put_setting(s, "language", "sw")
         s.commit()
@@ -233,6 +326,11 @@ def test_the_pages_speak_the_resellers_language(client, db, demo, redis_url):
         assert "Futa mteja" in html and "anafutwa kabisa" in html
         html = client.get("/reseller/privacy/deletion-requests", headers={"Host": east_host}).get_data(as_text=True)
         assert "Maombi ya kufuta akaunti" in html
+        base = f"/reseller/privacy/deletion-requests/{request_id}"
+        html = client.get(f"{base}/approve", headers={"Host": east_host}).get_data(as_text=True)
+        assert "Idhinisha ombi la" in html and "mteja anafutwa kabisa" in html and "Hili haliwezi kutenduliwa" in html
+        html = client.get(f"{base}/decline", headers={"Host": east_host}).get_data(as_text=True)
+        assert "Kataa ombi la" in html and "Akaunti na data ya mteja zinabaki" in html
     finally:
         with db.session() as s, tenant_context(tenant):
             put_setting(s, "language", "en")
@@ -246,6 +344,7 @@ def test_every_word_of_the_pages_is_in_swahili():
     said = [v for module in (customer_delete, privacy_forms, privacy_requests) for k, v in vars(module).items()
             if k.isupper() and isinstance(v, str) and " " in v]
     said += list(customer_delete.REFERENCES.values()) + [c.title for c in privacy_requests.REQUESTS.columns]
+    said += [label for _, label, _ in privacy_requests.ANSWERS]
     said += ["Delete customer", "Deletion requests", "Waiting", "Carried out", "Declined",
              "Withdrawn by the customer", "Every status", "The customer was deleted outright.",
              "The customer's personal data was erased; the account is kept as Inactive, under its Portal ID, for "
