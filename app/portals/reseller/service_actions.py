@@ -21,9 +21,13 @@ from app.portals.reseller.customer_common import frame, plan_names, service_of, 
 from app.portals.reseller.customer_forms import ServiceReasonForm
 from app.portals.reseller.shell import TEAM_KINDS
 from app.services import services
+from app.services.branding import i18n
 from app.services.errors import ServiceError
 from app.web import db_session
 from app.web.auth import requires
+from app.web.branding import current_locale
+
+MOVED = "The service is %(status)s now, so this change no longer applies to it."
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ def _apply(change: Change):
                                principal=g.principal)
             except ServiceError as exc:
                 status = refused(form, exc)
+                if "current_status" in exc.extra:  # the service's own words are English: say it in the page's
+                    words = i18n.translations(current_locale().language)
+                    form.form_errors[-1] = words.gettext(MOVED) % {"status": words.gettext(exc.extra["current_status"])}
             else:
                 flash(change.done, "success")
                 return redirect(url_for("reseller_customer.services", customer_id=customer.id))

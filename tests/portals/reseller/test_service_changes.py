@@ -103,6 +103,7 @@ def test_a_change_the_status_no_longer_allows_is_refused_with_nothing_changed(pa
     expect(page.get_by_role("heading", name="Restore the service Home 20 Mbps?")).to_be_visible()
     page.get_by_role("button", name="Restore the service").click()  # an Active service: nothing to restore
     expect(page.locator(".error-summary")).to_contain_text("This could not be done, and nothing was changed.")
+    expect(page.locator(".error-summary")).to_contain_text("The service is Active now, so this change no longer")
     assert _service(db, customer, customer.active_id)[0] == "Active"
 
 
@@ -133,6 +134,6 @@ def test_every_word_of_a_service_change_is_in_swahili():
     template = i18n.CATALOGUES.parent / "templates/reseller/customer/service_action.html"
     with template.open("rb") as source:
         said = [m[0] if isinstance(m, tuple) else m for _l, _f, m, _c in babel_extract(source, ("_",), [], {})]
-    said += [w for c in service_actions.CHANGES for w in (c.label, c.done)]
+    said += [w for c in service_actions.CHANGES for w in (c.label, c.done)] + [service_actions.MOVED]
     untranslated = [w for w in said if w and words.gettext(w) == w]
     assert len(said) > 20 and untranslated == []
