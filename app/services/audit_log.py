@@ -12,10 +12,6 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search(session: Session, *, tenant_id: int | None = None, action: str | None = None, actor: str | None = None,
            start: date | None = None, end: date | None = None, page: int = 1,
            per_page: int = 50) -> tuple[list[AuditEvent], int]:
@@ -25,9 +21,9 @@ def search(session: Session, *, tenant_id: int | None = None, action: str | None
     if tenant_id is not None:
         query = query.where(AuditEvent.tenant_id == tenant_id)
     if action:
-        query = query.where(AuditEvent.action.like(_like(action.strip()) + "%", escape="\\"))
+        query = query.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
     if actor:
-        query = query.where(AuditEvent.actor.ilike("%" + _like(actor.strip()) + "%", escape="\\"))
+        query = query.where(AuditEvent.actor.icontains(actor.strip(), autoescape=True))
     if start is not None:
         query = query.where(AuditEvent.at >= datetime.combine(start, time.min, UTC))
     if end is not None:

@@ -47,3 +47,17 @@ def test_the_audit_log_checks_its_filters_and_exports_every_row(app, db, demo, s
     text = exported.get_data(as_text=True)
     rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if "tenant.status" in r]
     assert len(rows) == 2 and any("Export me" in cell for cell in rows[1])
+
+
+def test_the_filters_match_what_was_typed_literally(db, make_tenant):
+    """A % or _ typed in a filter is that character, not a wildcard of the database's."""
+    from app.services import audit_log
+
+    partner = reseller_with_customer(db, make_tenant, earned=None)
+    resellers.set_status(db, partner.code, "Suspended", reason="Literal", actor="ops_100% (Ops)")
+    resellers.set_status(db, partner.code, "Active", reason=None, actor="opsX100 (Ops)")
+    with db.session() as session:
+        found = [e.actor for e in audit_log.search(session, tenant_id=partner.tenant.id, actor="ops_100%")[0]]
+        assert found == ["ops_100% (Ops)"]
+        assert audit_log.search(session, tenant_id=partner.tenant.id, action="tenant_status")[1] == 0
+        assert audit_log.search(session, tenant_id=partner.tenant.id, action="tenant.status")[1] == 2
