@@ -32,7 +32,7 @@ from app.services.reports import export, reports
 from app.services.reports.periods import DateRange
 from app.services.reports.scope import Scope
 from app.services.resellers import SERVICE_KINDS
-from app.web import state
+from app.web import downloads, state
 
 FILTERS = ("currency", "method", "kind", "status", "category", "county")  # the API's (ReportQuery)
 EVERY_ROW = 100_000
@@ -132,8 +132,8 @@ def download(table: reports.Table, fmt: str) -> Response:
 
 
 def attachment(content: bytes, content_type: str, filename: str) -> Response:
-    return Response(content, content_type=content_type, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
+    """A report's file, written for this request (nothing to revalidate against)."""
+    return downloads.attachment(content, content_type, filename, cache="private, no-store")
 
 
 def _display(columns, key: str = "") -> TableSpec:

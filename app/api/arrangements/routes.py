@@ -9,7 +9,7 @@ plan answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import g
 from flask_smorest import Blueprint
 
 from app.api.arrangements import present
@@ -18,7 +18,7 @@ from app.api.payments.idempotent import PARAMETER, idempotent
 from app.api.visibility import principal, visible, visible_customer
 from app.services.auth.principal import USER
 from app.services.billing.arrangements import disputes, documents, plans, policy
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 blp = Blueprint("arrangements", __name__, url_prefix="/reseller/api",
@@ -45,13 +45,6 @@ def _filters(args: dict) -> dict:
     if args.get("customer_id") is not None:
         visible_customer(args["customer_id"])
     return {**args, "visible": principal().allowed_customer_ids}
-
-
-def file_response(row, data: bytes) -> Response:
-    name = row.file_name.replace('"', "")
-    return Response(data, mimetype=row.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-cache"})
 
 
 # -- disputes -----------------------------------------------------------------------------------------------
@@ -82,7 +75,7 @@ def get_dispute(dispute_id):
 def get_attachment(dispute_id, attachment_id):
     """Download a document the customer sent with the dispute."""
     _dispute(dispute_id)
-    return file_response(*documents.read(db_session(), dispute_id, attachment_id))
+    return downloads.uploaded(*documents.read(db_session(), dispute_id, attachment_id))
 
 
 @blp.route("/billing-disputes/<int:dispute_id>/review", methods=["POST"])

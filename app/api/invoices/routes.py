@@ -19,7 +19,7 @@ from app.api.visibility import principal, visible, visible_customer
 from app.models.billing import Invoice
 from app.services.auth.principal import USER
 from app.services.billing import invoices, pdfs
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 blp = Blueprint("invoices", __name__, url_prefix="/reseller/api",
@@ -177,9 +177,7 @@ def invoice_pdf(invoice_id):
     etag = f'"{rendered.digest}"'
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
-    return Response(rendered.data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{rendered.filename}"', "ETag": etag,
-        "Cache-Control": "private, no-cache"})
+    return downloads.pdf(rendered.data, rendered.filename, ETag=etag)
 
 
 @blp.route("/customers/<int:customer_id>/statement")
@@ -196,8 +194,7 @@ def customer_statement(args, customer_id):
     start = args["start"] or end - timedelta(days=365)
     if args["format"] == "pdf":
         data = pdfs.statement_pdf(session, customer_id, start, end)
-        return Response(data, mimetype="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="statement-{customer_id}-{start}-{end}.pdf"'})
+        return downloads.pdf(data, f"statement-{customer_id}-{start}-{end}.pdf")
     statement = invoices.statement(session, customer_id, start, end)
     return {"customer_id": customer_id, **{k: statement[k] for k in (
         "period_start", "period_end", "currency", "opening_balance", "closing_balance", "entries")}}

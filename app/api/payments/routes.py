@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 
 from app.api.payments import schemas as s
@@ -20,7 +20,7 @@ from app.models.billing import GatewayEvent, Payment
 from app.services.auth.principal import USER
 from app.services.billing import payment_methods, payments, pdfs, retries
 from app.services.billing.gateways import config, daraja_settings, events
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 blp = Blueprint("payments", __name__, url_prefix="/reseller/api",
@@ -117,8 +117,7 @@ def payment_receipt(payment_id):
     it paid."""
     payment = _payment(payment_id)
     data = pdfs.receipt_pdf(db_session(), payment.id)
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})
+    return downloads.pdf(data, f"receipt-{payment.receipt_number}.pdf")
 
 
 @blp.route("/payments/<int:payment_id>/reverse", methods=["POST"])

@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Response, g
+from flask import g
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from app.api.payouts import schemas as s
+from app.api.payouts.access import mine
 from app.models.payouts import CommissionDispute, Payout
 from app.services import tenants as tenant_svc
 from app.services.auth.principal import USER
 from app.services.commissions import disputes, payouts, statement
-from app.web import db_session, state
-from app.web.auth import Forbidden, requires
+from app.web import db_session, downloads, state
+from app.web.auth import requires
 from tenants import tenant_context
 
 blp = Blueprint("commission_payouts", __name__, url_prefix="/reseller/api/commissions",
@@ -75,30 +76,11 @@ def history_out(session: Session, payout_id: int) -> list[dict]:
     return [{name: getattr(row, name) for name in _ADJUSTMENT} for row in payouts.history(session, payout_id=payout_id)]
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def file_response(row, data: bytes) -> Response:
-    name = row.file_name.replace('"', "")
-    return Response(data, mimetype=row.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
-
-
 def _page(rows: list[dict], total: int, args: dict) -> dict:
     return {"items": rows, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 
 # -- the reseller's side -----------------------------------------------------------------------------------
-
-def mine() -> Session:
-    """The request's session, for a user who sees the whole reseller: commissions are the reseller's own
-    money, with lines on every customer, so a user limited to some customers does not see them."""
-    if g.principal.allowed_customer_ids is not None:
-        raise Forbidden("commission payouts are for users who see every customer")
-    return db_session()
-
 
 @blp.route("/payouts")
 @requires("finance.view", kinds=KINDS)
@@ -125,7 +107,7 @@ def get_payout(payout_id):
 @blp.doc(**PDF)
 def payout_statement(payout_id):
     """The payout's commission statement as a PDF in your brand."""
-    return pdf_response(*statement.statement_pdf(mine(), payout_id))
+    return downloads.pdf(*statement.statement_pdf(mine(), payout_id))
 
 
 @blp.route("/payouts/<int:payout_id>/history")
@@ -195,7 +177,7 @@ def add_attachment(files, dispute_id):
 @blp.doc(**FILE)
 def get_attachment(dispute_id, attachment_id):
     """Download a document attached to a dispute."""
-    return file_response(*disputes.attachment(mine(), dispute_id, attachment_id))
+    return downloads.uploaded(*disputes.attachment(mine(), dispute_id, attachment_id))
 
 
 # -- the master ISP's side ---------------------------------------------------------------------------------
@@ -254,7 +236,7 @@ def console_get_payout(code, payout_id):
 def console_payout_statement(code, payout_id):
     """The payout's commission statement, as the reseller gets it."""
     with reseller(code) as session:
-        return pdf_response(*statement.statement_pdf(session, payout_id))
+        return downloads.pdf(*statement.statement_pdf(session, payout_id))
 
 
 @console_blp.route("/<string:code>/payouts/<int:payout_id>/history")
@@ -313,7 +295,7 @@ def console_get_dispute(code, dispute_id):
 def console_get_attachment(code, dispute_id, attachment_id):
     """Download a document the reseller attached to a dispute."""
     with reseller(code) as session:
-        return file_response(*disputes.attachment(session, dispute_id, attachment_id))
+        return downloads.uploaded(*disputes.attachment(session, dispute_id, attachment_id))
 
 
 @console_blp.route("/<string:code>/disputes/<int:dispute_id>/resolve", methods=["POST"])

@@ -14,10 +14,9 @@ from flask_smorest import Blueprint
 
 from app.api.arrangements import present
 from app.api.arrangements import schemas as s
-from app.api.arrangements.routes import file_response
 from app.api.selfcare.access import CUSTOMER, me
 from app.services.billing.arrangements import disputes, documents, plans
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 blp = Blueprint("portal_disputes", __name__, url_prefix="/portal/api",
@@ -87,7 +86,7 @@ def get_attachment(dispute_id, attachment_id):
     """Download a document you sent with a dispute."""
     session = db_session()
     disputes.own(session, me(), dispute_id)
-    return file_response(*documents.read(session, dispute_id, attachment_id))
+    return downloads.uploaded(*documents.read(session, dispute_id, attachment_id))
 
 
 @blp.route("/disputes/<int:dispute_id>/appeal", methods=["POST"])

@@ -16,7 +16,7 @@ from app.api.portal_finance import schemas as s
 from app.api.selfcare.access import CUSTOMER, me
 from app.services.billing import payments
 from app.services.selfcare import finance
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 blp = Blueprint("portal_finance", __name__, url_prefix="/portal/api",
@@ -51,8 +51,7 @@ def payments_out(rows) -> list[dict]:
 
 
 def _pdf(filename: str, data: bytes, **headers) -> Response:
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-cache", **headers})
+    return downloads.pdf(data, filename, **headers)
 
 
 # -- invoices ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ in a transaction of their own there (of_reseller.in_schema) and read what they s
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app import clock
 from app.models.payouts import DISPUTE_STATUSES, PAYOUT_STATUSES
@@ -31,7 +31,7 @@ from app.services import resellers
 from app.services import tenants as tenant_svc
 from app.services.commissions import disputes, of_reseller, payouts, rules
 from app.services.errors import Conflict, Invalid
-from app.web import db_session, state
+from app.web import db_session, downloads, state
 from app.web.auth import requires
 
 bp = Blueprint("console_commissions", __name__, url_prefix="/console/commissions")
@@ -346,9 +346,7 @@ def attachment(code: str, dispute_id: int, attachment_id: int):
     """A document the reseller attached, as uploaded (never shown inline: it is the reseller's file)."""
     with of_reseller.in_schema(state().db, _reseller(code)) as s:
         found, data = disputes.attachment(s, dispute_id, attachment_id)
-        name, kind = found.file_name.replace('"', ""), found.content_type
-    return Response(data, mimetype=kind, headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                                  "X-Content-Type-Options": "nosniff"})
+    return downloads.uploaded(found, data)
 
 
 bp.add_url_rule("", "index", index)

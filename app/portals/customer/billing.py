@@ -29,7 +29,7 @@ from app.services.billing.invoices import local_date
 from app.services.errors import Invalid
 from app.services.selfcare import finance
 from app.services.settings import local_today, zone
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 bp = Blueprint("customer_billing", __name__, url_prefix="/portal/billing")
@@ -65,8 +65,7 @@ def me() -> int:
 
 
 def _pdf(filename: str, data: bytes) -> Response:
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-cache"})
+    return downloads.pdf(data, filename)
 
 
 def _export(spec: TableSpec, rows: list[dict], fmt: str, day_key: str, **filters) -> Response:

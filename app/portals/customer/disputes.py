@@ -12,7 +12,7 @@ kept (files cannot be kept by a browser: the page says to choose them again).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 
 from app.portals.customer.dispute_forms import AppealForm, DisputeForm, DocumentForm, InvoiceChoiceForm, PlanForm
 from app.portals.customer.gate import CUSTOMER, guard
@@ -21,7 +21,7 @@ from app.portals.forms import FORM_EXPIRED, expired
 from app.services.billing.arrangements import disputes, documents, plans
 from app.services.branding.rendering import money
 from app.services.errors import Conflict, Invalid, ServiceError
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 from app.web.limits import takes_files
 
@@ -212,10 +212,7 @@ def document(dispute_id: int, attachment_id: int):
     session = db_session()
     disputes.own(session, me(), dispute_id)
     row, data = documents.read(session, dispute_id, attachment_id)
-    name = row.file_name.replace('"', "")
-    return Response(data, mimetype=row.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-cache"})
+    return downloads.uploaded(row, data)
 
 
 @requires("self.edit", kinds=CUSTOMER)

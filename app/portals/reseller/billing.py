@@ -14,7 +14,7 @@ is the idempotency key, keyed_once.py), so a double submit makes one.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.api.visibility import visible
 from app.models.billing import Invoice
@@ -40,7 +40,7 @@ from app.services.billing.idempotency import KeyReused
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.selfcare.finance import applied_to
 from app.services.settings import local_today, zone
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 bp = Blueprint("reseller_billing", __name__, url_prefix="/reseller/billing")
@@ -160,8 +160,7 @@ def invoice(invoice_id: int):
 @requires("finance.view", kinds=TEAM_KINDS)
 def invoice_pdf(invoice_id: int):
     rendered = pdfs.invoice_pdf(db_session(), _invoice(invoice_id))
-    return Response(rendered.data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{rendered.filename}"', "Cache-Control": "private, no-cache"})
+    return downloads.pdf(rendered.data, rendered.filename)
 
 
 @requires("finance.billing", kinds=TEAM_KINDS)

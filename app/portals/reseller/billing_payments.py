@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.api.visibility import visible
 from app.models.billing import Payment
@@ -36,7 +36,7 @@ from app.services.billing import invoices, keyed_once, payers, payments, pdfs
 from app.services.billing.idempotency import KeyReused
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.settings import local_today, zone
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 
 bp = Blueprint("reseller_billing_payments", __name__, url_prefix="/reseller/billing/payments")
@@ -155,8 +155,7 @@ def receipt(payment_id: int):
     found = _payment(payment_id)
     if found.receipt_number is None:
         raise NotFound("this payment has no receipt")
-    return Response(pdfs.receipt_pdf(db_session(), found.id), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="receipt-{found.receipt_number}.pdf"'})
+    return downloads.pdf(pdfs.receipt_pdf(db_session(), found.id), f"receipt-{found.receipt_number}.pdf")
 
 
 @requires("finance.payments", kinds=TEAM_KINDS)

@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app import clock
-from app.api.payouts.routes import file_response, mine, pdf_response
+from app.api.payouts.access import mine
 from app.models.commissions import LINE_KINDS, LINE_STATUSES, CommissionLine
 from app.models.payouts import DISPUTE_STATUSES, PAYOUT_STATUSES
 from app.portals import tables
@@ -37,7 +37,7 @@ from app.services import customers, periods
 from app.services.billing.invoices import local_today, zone_of
 from app.services.commissions import disputes, payouts, statement, summary
 from app.services.errors import Conflict, Invalid, NotFound
-from app.web import db_session
+from app.web import db_session, downloads
 from app.web.auth import requires
 from app.web.limits import takes_files
 
@@ -258,7 +258,7 @@ def payout(payout_id: int):
 
 @requires("finance.view", kinds=TEAM_KINDS)
 def statement_pdf(payout_id: int):
-    return pdf_response(*statement.statement_pdf(mine(), payout_id))
+    return downloads.pdf(*statement.statement_pdf(mine(), payout_id))
 
 
 def _uploads(field) -> list[tuple[str | None, bytes]]:
@@ -380,7 +380,7 @@ def add_attachment(dispute_id: int):
 
 @requires("finance.view", kinds=TEAM_KINDS)
 def attachment(dispute_id: int, attachment_id: int) -> Response:
-    return file_response(*disputes.attachment(mine(), dispute_id, attachment_id))
+    return downloads.uploaded(*disputes.attachment(mine(), dispute_id, attachment_id))
 
 
 bp.add_url_rule("", "index", index)
