@@ -3,8 +3,9 @@ keeps a job for the worker (app/services/reports/export_jobs.py) and goes to the
 progress (htmx asks every POLL_SECONDS; "Refresh" without JavaScript) and then offers the file. The page is at an
 address of its own, so the member may leave and come back to it while it is kept.
 
-Over a scope of a few tenants the file is written in the request, as the API writes it: `queued` says None and
-the view goes on as before.
+Over a scope of a few tenants the file is written in the request, as the API's report writes it: `queued` says None
+and the view goes on as before. A job asked through the API (`POST …/api/reports/<name>/exports`) is the same job
+and has the same page.
 
 Messages are msgids (translated where they are drawn).
 """
@@ -32,18 +33,25 @@ def queued(owner: Owner, tenant: Tenant | None, where: Scope, name: str, range_:
     request writes the file itself, or a filter is refused (the view shows the refusal as it does for the page)."""
     if not export_jobs.needs_job(where):
         return None
-    try:
-        filters = reports.clean_filters(reports.get(name), filters)
-    except Invalid:
-        return None
     back = url_for(request.endpoint, **request.view_args,
                    **{k: v for k, v in request.args.items() if k != "format"})
-    job_id, new = export_jobs.create(state().redis, owner, name=name, range_=range_, filters=filters, fmt=fmt,
-                                     root=where.root.code if where.root else None, consolidated=where.consolidated,
-                                     total=len(where.tenants), back=back)
-    if new:
-        export_jobs.queue(owner, tenant, job_id)
+    try:
+        job_id, _new = export_jobs.ask(state().redis, owner, tenant, where, name=name, range_=range_,
+                                       filters=filters, fmt=fmt, back=back)
+    except Invalid:
+        return None
     return redirect(url_for(endpoint, job_id=job_id), 303)
+
+
+def _back(owner: Owner, job: dict) -> str:
+    """The report's page with what the job was asked for, for a job asked through the API (which has no page to
+    go back to): the door's own `.report`, the console's with its reseller, a reseller's with its sub-resellers."""
+    args = {"from": job["start"], "to": job["end"], **job["filters"]}
+    if owner.is_staff and job["root"]:
+        args["tenant"] = job["root"]
+    elif not owner.is_staff and job["consolidated"]:
+        args["consolidated"] = "y"
+    return url_for(".report", name=job["report"], **args)
 
 
 def followed(owner: Owner, job_id: str) -> dict | None:
@@ -51,8 +59,8 @@ def followed(owner: Owner, job_id: str) -> dict | None:
     job = export_jobs.read(state().redis, owner, job_id)
     if job is None:
         return None
-    percent = int(job["done"] * 100 / job["total"]) if job["total"] else 0
-    return {"job": job, "report": reports.get(job["report"]), "percent": 100 if job["state"] == "done" else percent,
+    job["back"] = job.get("back") or _back(owner, job)
+    return {"job": job, "report": reports.get(job["report"]), "percent": export_jobs.percent(job),
             "following": job["state"] in ("queued", "running"), "poll": POLL_SECONDS}
 
 

@@ -18,8 +18,11 @@ CUSTOM_ROLE = frozenset({"customers.view", "support.tickets"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_PERMISSIONS = READ | CUSTOMER_READ  # a reseller's read permissions, and a read-only customer API key's
 # State-changing methods on routes that only read, so a read permission is right for them; one line of why
-# each. None today: /reseller/api/prices/preview is a GET, /reseller/api/branding/preview needs settings.manage.
-WRITES_THAT_READ: dict[tuple[str, str], str] = {}
+# each. (/reseller/api/prices/preview is a GET, /reseller/api/branding/preview needs settings.manage.)
+WRITES_THAT_READ: dict[tuple[str, str], str] = {
+    ("POST", "/reseller/api/reports/<string:name>/exports"):
+        "asks for a report's file as a worker's job: reading the report, as GET …/reports/<name>?format=csv does",
+}
 
 
 def _routes(app):

@@ -80,6 +80,46 @@ class ConsoleReportQuery(ReportQuery):
         exclude = ("consolidated",)
 
 
+class ReportExportIn(ReportQuery):
+    """What the report's query takes, as the body of a job: a file, so CSV or XLSX."""
+
+    format = fields.String(load_default="csv", validate=validate.OneOf(REPORT_FORMATS), metadata={
+        "description": "the file's format (JSON is the report's own answer, not a file)"})
+
+
+class ConsoleReportExportIn(ConsoleReportQuery):
+    format = fields.String(load_default="csv", validate=validate.OneOf(REPORT_FORMATS), metadata={
+        "description": "the file's format (JSON is the report's own answer, not a file)"})
+
+
+class ReportExportOut(Schema):
+    id = fields.String(required=True)
+    report = fields.String(required=True, validate=validate.OneOf(REPORT_NAMES))
+    state = fields.String(required=True, validate=validate.OneOf(("queued", "running", "done", "failed")), metadata={
+        "description": "failed: the worker tries again by itself (a few times); ask again for a new job later"})
+    done = fields.Integer(required=True, metadata={"description": "tenants read so far"})
+    total = fields.Integer(required=True, metadata={"description": "tenants of the scope"})
+    percent = fields.Integer(required=True, metadata={"description": "0 to 100; 100 once done"})
+    format = fields.String(required=True, validate=validate.OneOf(REPORT_FORMATS))
+    from_ = fields.Date(data_key="from", attribute="start", required=True)
+    to = fields.Date(attribute="end", required=True)
+    filters = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    consolidated = fields.Boolean(required=True)
+    filename = fields.String(required=True, allow_none=True, metadata={"description": "null until done"})
+    size = fields.Integer(required=True, allow_none=True, metadata={"description": "bytes; null until done"})
+    created_at = fields.DateTime(required=True)
+    status_url = fields.String(required=True, metadata={"description": "this job (the Location of its creation)"})
+    file_url = fields.String(required=True, metadata={"description": "the file, once `state` is done"})
+
+
+class ConsoleReportExportOut(ReportExportOut):
+    tenant = fields.String(required=True, allow_none=True, attribute="root", metadata={
+        "description": "the tenant with its descendants the file covers; null: every tenant"})
+
+    class Meta:
+        exclude = ("consolidated",)
+
+
 class ReportColumnOut(Schema):
     key = fields.String(required=True)
     title = fields.String(required=True)

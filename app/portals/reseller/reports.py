@@ -22,7 +22,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.api.reports.routes import _unrestricted as unrestricted
+from app.api.reports.access import unrestricted
 from app.models.reports import FREQUENCIES, REPORT_FORMATS
 from app.portals import report_exports as exports
 from app.portals import report_views as views

@@ -5,7 +5,9 @@ Why a job: a report over one reseller is one query in its schema, quick enough f
 is written at once, as before). Over the platform, or a reseller with a large tree of sub-resellers, it is a pass
 over every schema, which grows with the platform and outlasts a request; the member who asked may leave and come
 back. So a scope of more than INLINE_TENANTS tenants is kept here and written by `worker/actors/reports.py`,
-which notes each tenant done; the page shows a progress bar, then the file.
+which notes each tenant done; the page shows a progress bar, then the file. Through the API
+(`POST …/api/reports/<name>/exports`, app/api/reports/routes.py) the file is a job whatever the scope: the client
+asked for one, and follows it as the page does. Both doors ask through `ask`.
 
 Whose: the job lives in Redis for JOB_SECONDS under its owner's key space, the tenant's schema for a team
 member (and their user id), `platform` for a member of staff: nobody else reads it or its file. What it covers is
@@ -73,15 +75,19 @@ def _asked(owner: Owner, request: dict) -> str:
     return redis_key(owner.space, "report-export", str(owner.user_id), "asked", digest)
 
 
+def _request(name: str, range_: DateRange, filters: dict, fmt: str, root: str | None, consolidated: bool) -> dict:
+    """What a job covers, as kept: asking for the same again is asking for the same job."""
+    return {"report": name, "start": range_.start.isoformat(), "end": range_.end.isoformat(),
+            "zone": range_.zone.key, "filters": filters, "format": fmt, "root": root, "consolidated": consolidated}
+
+
 def create(redis, owner: Owner, *, name: str, range_: DateRange, filters: dict, fmt: str, root: str | None,
-           consolidated: bool, total: int, back: str) -> tuple[str, bool]:
+           consolidated: bool, total: int, back: str | None) -> tuple[str, bool]:
     """Keep a job for the file; returns (its id, whether it is new: only a new one is sent to the worker). The
     same request made again within REUSE_SECONDS is the job already kept."""
     if fmt not in export.CONTENT_TYPES:
         raise ValueError(f"unknown format {fmt!r}")
-    request = {"report": name, "start": range_.start.isoformat(), "end": range_.end.isoformat(),
-               "zone": range_.zone.key, "filters": filters, "format": fmt, "root": root,
-               "consolidated": consolidated}
+    request = _request(name, range_, filters, fmt, root, consolidated)
     asked = _asked(owner, request)
     earlier = redis.get(asked)
     if earlier is not None and redis.exists(_key(owner, earlier.decode())):
@@ -105,6 +111,35 @@ def queue(owner: Owner, tenant: Tenant | None, job_id: str) -> None:
         return
     with tenant_context(tenant):
         actors.report_export.send(owner.user_id, job_id)
+
+
+def ask(redis, owner: Owner, tenant: Tenant | None, where: scope.Scope, *, name: str, range_: DateRange,
+        filters: dict, fmt: str, back: str | None = None) -> tuple[str, bool]:
+    """The file as a job, whichever door asks (the pages over many tenants, the API always): the report and its
+    filters checked as the report checks them (NotFound, Invalid), the job kept, and sent to the worker when it is
+    new; returns (its id, whether it is new). `back` is the page to return to, None from the API (the job's page
+    then builds one from what was asked). A job the broker would not take is not kept, or asking again within
+    REUSE_SECONDS would find a job that no worker will ever run."""
+    filters = reports.clean_filters(reports.get(name), filters)
+    root = where.root.code if where.root else None
+    job_id, new = create(redis, owner, name=name, range_=range_, filters=filters, fmt=fmt, root=root,
+                         consolidated=where.consolidated, total=len(where.tenants), back=back)
+    if new:
+        try:
+            queue(owner, tenant, job_id)
+        except Exception:
+            redis.delete(_key(owner, job_id),
+                         _asked(owner, _request(name, range_, filters, fmt, root, where.consolidated)))
+            raise
+    return job_id, new
+
+
+def percent(job: dict) -> int:
+    """How far the job is, for a bar: the tenants done over the tenants of the scope (100 once the file is
+    written, though a scope that shrank while it ran may have counted fewer)."""
+    if job["state"] == "done":
+        return 100
+    return int(job["done"] * 100 / job["total"]) if job["total"] else 0
 
 
 def read(redis, owner: Owner, job_id: str) -> dict | None:
