@@ -39,7 +39,7 @@ import json
 import re
 from typing import IO, Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, flash, redirect, request, url_for
 from flask import Request as FlaskRequest
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
@@ -74,6 +74,7 @@ UPLOADS: dict[str, int] = {
 WEBHOOKS = "webhooks"  # the blueprint of the payment gateways' callbacks: JSON whatever they call it
 OAUTH_ERROR = "OAuthErrorOut"  # the schema of RFC 6749's error, which OAuth's protocol endpoints answer with
 
+FILE_TOO_LARGE = "The file is too large, so nothing was saved. The largest file it takes is said next to its field."
 REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 TEXT_RULE = ("text may not contain NUL, other control characters (tab, newline and carriage return are fine), "
              "lone surrogates, U+FFFE or U+FFFF")
@@ -99,10 +100,12 @@ class InvalidText(ServiceError, ValueError):
         super().__init__(f"{location} {name!r}: {message}", errors={location: {name: [message]}})
 
 
-def takes_files(view):
+def takes_files(view, back: str):
     """Marks a page's view whose form sends files, so the check that every upload has its own cap in UPLOADS
-    finds page forms as it finds API routes (whose files parameters the API's schema lists)."""
+    finds page forms as it finds API routes (whose files parameters the API's schema lists). `back` is the
+    endpoint of the form's page (relative to the view's blueprint), where a body over the cap is sent back."""
     view.takes_files = True
+    view.files_back = back
     return view
 
 
@@ -285,7 +288,20 @@ def refused(exc: InvalidJSON | InvalidText):
     return handle_service(exc)
 
 
+def _page_too_large(back: str):
+    """A page's form whose files are over the cap, refused unread (nothing of it can be kept): back to the form's
+    page, saying so, instead of the bare problem an API client reads. The page takes those of the request's path
+    arguments its own address has (a dispute's documents go back to that dispute)."""
+    flash(FILE_TOO_LARGE, "error")
+    endpoint = f"{request.blueprint}{back}" if back.startswith(".") else back
+    wanted = next(current_app.url_map.iter_rules(endpoint)).arguments
+    return redirect(url_for(endpoint, **{k: v for k, v in (request.view_args or {}).items() if k in wanted}), 303)
+
+
 def too_large(exc: RequestEntityTooLarge):
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "takes_files", False):
+        return _page_too_large(view.files_back)
     kind, limit = _kind(request.endpoint)
     if request.content_length is not None and request.content_length <= limit:  # werkzeug's form parser
         field_limit = request.max_form_memory_size

@@ -233,3 +233,20 @@ def test_every_upload_route_has_a_limit_of_its_own(app):
                       .get("arguments", {}).get("parameters", ()))
                or getattr(app.view_functions[rule.endpoint], "takes_files", False)}  # a page's form with files
     assert uploads == set(limits.UPLOADS)
+
+
+def test_every_page_upload_goes_back_to_a_page_it_can_draw(app):
+    """A page's form over the cap is sent back to its page (limits.takes_files `back`): that page must exist, answer
+    GET, and need no path argument the upload's own address does not carry."""
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if not getattr(view, "takes_files", False):
+            continue
+        blueprint = rule.endpoint.rpartition(".")[0]
+        back = f"{blueprint}{view.files_back}" if view.files_back.startswith(".") else view.files_back
+        pages = list(app.url_map.iter_rules(back))
+        assert pages and "GET" in pages[0].methods, (rule.endpoint, back)
+        assert pages[0].arguments <= rule.arguments, (rule.endpoint, back)
+        checked += 1
+    assert checked >= 6

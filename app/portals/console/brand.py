@@ -10,27 +10,25 @@ row says), a favicon (the console API takes none) and domains (a reseller's). An
 built-in default, as `null` does in the API. "Save" applies at once: the service forgets the cached brands,
 so the next page of every inheriting reseller is in the new brand.
 
-A logo over the upload's cap is refused before any view reads it (app/web/limits.py, 413): `_too_large` says
-so next to the logo's field, on the page, instead of the bare problem the API answers with.
+A logo over the upload's cap is refused before any view reads it (app/web/limits.py, 413), which sends a page's
+form back to its page saying so, as for every page that takes files.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.portals import brand_editor as editor
 from app.portals.console.brand_forms import BASE_THEME, ActionForm, AssetForm, PlatformBrandForm
 from app.portals.console.shell import STAFF_KINDS, guard, page
-from app.portals.doors import STAFF_DOOR
 from app.portals.forms import FORM_EXPIRED, expired
 from app.services import branding, resellers
 from app.services.branding import assets, previews, rendering
 from app.services.branding.resolve import PLATFORM
-from app.services.errors import Invalid, ServiceError
-from app.web import auth, db_session
+from app.services.errors import Invalid
+from app.web import db_session
 from app.web.auth import requires
-from app.web.limits import takes_files, too_large
+from app.web.limits import takes_files
 
 bp = Blueprint("console_brand", __name__, url_prefix="/console/brand")
 guard(bp)
@@ -38,7 +36,6 @@ guard(bp)
 SAVED = "The platform brand is saved. Everyone who inherits it sees it from now on."
 LOGO_SAVED = "The logo is uploaded."
 LOGO_REMOVED = "The logo is removed."
-LOGO_TOO_LARGE = "This file is too large: a logo may be at most 1 MB."
 LOGO = "Logo"
 SHOWN_NAMES = 30  # resellers named on the page; the rest are counted
 
@@ -174,38 +171,10 @@ def remove_logo():
     return redirect(url_for(".index") + "#files")
 
 
-def _staff_signed_in() -> bool:
-    """What `requires(kinds=STAFF_KINDS)` checks, for a request refused before the sign-in was read: the body's
-    size is checked first (app/web/limits.py), so the principal is read here, from the request's session."""
-    if g.get("realm") != STAFF_DOOR.host:
-        return False
-    if "principal" not in g:
-        try:
-            auth.authenticate()
-        except ServiceError:
-            return False
-    principal = g.get("principal")
-    return principal is not None and principal.kind in STAFF_KINDS and not principal.read_only
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge):
-    """A logo over the cap, refused unread before the view: the page again, saying so next to the logo's
-    field (for a staff member who is signed in; anything else gets the platform's answer)."""
-    if request.endpoint != "console_brand.upload_logo" or not _staff_signed_in():
-        return too_large(exc)
-    # the body stays unread: taken as an empty form, so nothing the page draws (the shell's sign-out form too)
-    # reaches for it and is refused again (werkzeug's own way of marking a request's form as parsed)
-    request.__dict__.update(form=request.parameter_storage_class(), files=request.parameter_storage_class())
-    form = AssetForm(prefix="logo", formdata=None)
-    form.file.errors = [LOGO_TOO_LARGE]
-    return _index(_form(sent=False), status=413, upload=form)
-
-
 bp.add_url_rule("", "index", index)
 bp.add_url_rule("", "save", save, methods=["POST"])
 bp.add_url_rule("/sample", "sample", sample, methods=["POST"])
 bp.add_url_rule("/sample.css", "sample_css", sample_css)
 bp.add_url_rule("/preview", "preview", preview, methods=["POST"])
-bp.add_url_rule("/logo", "upload_logo", takes_files(upload_logo), methods=["POST"])
+bp.add_url_rule("/logo", "upload_logo", takes_files(upload_logo, back=".index"), methods=["POST"])
 bp.add_url_rule("/logo/remove", "remove_logo", remove_logo, methods=["POST"])

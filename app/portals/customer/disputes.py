@@ -286,9 +286,9 @@ def plan(plan_id: int):
 
 bp.add_url_rule("/disputes", "index", index)
 bp.add_url_rule("/disputes/new", "new", new)
-bp.add_url_rule("/disputes", "create", takes_files(create), methods=["POST"])
+bp.add_url_rule("/disputes", "create", takes_files(create, back=".new"), methods=["POST"])
 bp.add_url_rule("/disputes/<int:dispute_id>", "detail", detail)
-bp.add_url_rule("/disputes/<int:dispute_id>/documents", "add_documents", takes_files(add_documents),
+bp.add_url_rule("/disputes/<int:dispute_id>/documents", "add_documents", takes_files(add_documents, back=".detail"),
                  methods=["POST"])
 bp.add_url_rule("/disputes/<int:dispute_id>/documents/<int:attachment_id>", "document", document)
 bp.add_url_rule("/disputes/<int:dispute_id>/appeal", "appeal", appeal, methods=["POST"])

@@ -387,9 +387,10 @@ bp.add_url_rule("", "index", index)
 bp.add_url_rule("/payouts", "payouts", payout_list)
 bp.add_url_rule("/payouts/<int:payout_id>", "payout", payout)
 bp.add_url_rule("/payouts/<int:payout_id>/statement.pdf", "statement_pdf", statement_pdf)
-bp.add_url_rule("/payouts/<int:payout_id>/dispute", "open_dispute", takes_files(open_dispute), methods=["POST"])
+bp.add_url_rule("/payouts/<int:payout_id>/dispute", "open_dispute", takes_files(open_dispute, back=".payout"),
+                methods=["POST"])
 bp.add_url_rule("/disputes", "disputes", dispute_list)
 bp.add_url_rule("/disputes/<int:dispute_id>", "dispute", dispute)
-bp.add_url_rule("/disputes/<int:dispute_id>/attachments", "add_attachment", takes_files(add_attachment),
-                methods=["POST"])
+bp.add_url_rule("/disputes/<int:dispute_id>/attachments", "add_attachment",
+                takes_files(add_attachment, back=".dispute"), methods=["POST"])
 bp.add_url_rule("/disputes/<int:dispute_id>/attachments/<int:attachment_id>", "attachment", attachment)

@@ -159,6 +159,14 @@ def test_a_png_logo_is_uploaded_shown_and_a_text_file_refused(page, live_server,
     files.get_by_role("button", name="Upload").first.click()
     expect(page.locator("#files .error").first).to_contain_text("not a PNG, JPEG or SVG")
 
+    # over the upload's cap, refused before it is read: back on the page, saying so, not a bare 413
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(b"\x89PNG" + b"0" * (1024 * 1024 + 100_000))
+    page.locator("#files").get_by_label("Choose a file for the logo").set_input_files(str(huge))
+    page.locator("#files").get_by_role("button", name="Upload").first.click()
+    expect(page.get_by_role("status")).to_contain_text("The file is too large, so nothing was saved")
+    expect(page.get_by_role("heading", name="Branding", level=1)).to_be_visible()
+
     good = tmp_path / "new-logo.png"
     good.write_bytes(_png())
     page.locator("#files").get_by_label("Choose a file for the logo").set_input_files(str(good))
