@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_staff_land_on_the_platform_dashboard(page, live_server, demo, staff, look):
-    sign_in_staff(page, live_server)
+    sign_in_staff(page, live_server, landing="/console/")
     expect(page.get_by_role("heading", name="Platform dashboard")).to_be_visible()
     expect(page.locator(".figure-grid").get_by_role("heading", name="Customers")).to_be_visible()
     charts = page.locator("figure.chart")
