@@ -63,3 +63,45 @@ def test_team_is_per_tenant(client, accounts):
                 headers=headers_a)
     names_b = [u["username"] for u in client.get("/reseller/api/users", headers=headers_b).get_json()]
     assert "only-in-a" not in names_b and names_b == [b.username]
+
+
+def test_an_admin_sees_where_the_team_is_signed_in_and_ends_a_members_session(client, accounts):
+    acc, headers = _admin(client, accounts)
+    made = client.post("/reseller/api/users", json={"username": "field-agent", "email": "agent@x.example",
+                                                     "role": "Readonly", "password": "Fi3ld#Agent22"}, headers=headers)
+    agent_id = made.get_json()["id"]
+    agent_login = client.post("/reseller/auth/login", json={"username": "field-agent", "password": "Fi3ld#Agent22"},
+                              headers={"Host": acc.host, "User-Agent": "AgentPhone/1.0"})
+    agent = bearer(agent_login.get_json()["token"], acc.host)
+
+    listed = client.get("/reseller/api/users/sessions", headers=headers)
+    assert listed.status_code == 200
+    rows = {(r["username"], r["current"]): r for r in listed.get_json()}
+    assert (acc.username, True) in rows  # the caller's own session, marked
+    theirs = rows[("field-agent", False)]
+    assert theirs["user_id"] == agent_id and theirs["user_agent"] == "AgentPhone/1.0"
+
+    # a Readonly member reads the list but may not end anyone's session
+    assert client.get("/reseller/api/users/sessions", headers=agent).status_code == 200
+    mine = next(r for r in listed.get_json() if r["username"] == acc.username)
+    refused = client.delete(f"/reseller/api/users/{acc.user_id}/sessions/{mine['id']}", headers=agent)
+    assert refused.status_code == 403 and "users.admin" in refused.get_json()["detail"]
+
+    ended = client.delete(f"/reseller/api/users/{agent_id}/sessions/{theirs['id']}", headers=headers)
+    assert ended.status_code == 204
+    assert client.get("/reseller/api/users", headers=agent).status_code == 401  # that device is signed out
+    again = client.delete(f"/reseller/api/users/{agent_id}/sessions/{theirs['id']}", headers=headers)
+    assert again.status_code == 404 and again.content_type == "application/problem+json"
+    left = [r["username"] for r in client.get("/reseller/api/users/sessions", headers=headers).get_json()]
+    assert "field-agent" not in left
+
+
+def test_a_session_of_another_resellers_team_is_not_found(client, accounts):
+    a, headers_a = _admin(client, accounts)
+    b, headers_b = _admin(client, accounts)
+    b_session = client.get("/reseller/api/users/sessions", headers=headers_b).get_json()[0]
+    assert client.delete(f"/reseller/api/users/{b.user_id}/sessions/{b_session['id']}",
+                         headers=headers_a).status_code == 404
+    assert [r["username"] for r in client.get("/reseller/api/users/sessions", headers=headers_a).get_json()] == [
+        a.username]
+    assert client.get("/reseller/api/users", headers=headers_b).status_code == 200  # b is still signed in

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from app.api.users import schemas as s
 from app.models import Role, User
+from app.services import team
 from app.services.auth import permissions, users
 from app.services.errors import NotFound
 from app.web import db_session
-from app.web.auth import requires
+from app.web.auth import current_principal, requires
 
 blp = Blueprint("users", __name__, url_prefix="/reseller/api", description="Team members, roles and permissions")
 USER_KIND = ("user",)
@@ -58,6 +59,28 @@ def create_user(body):
     """Add a team member (a password is generated when none is given, and shown once)."""
     user, generated = users.create_user(db_session(), permissions_=body.pop("permissions"), **body)
     return user_out(user, generated)
+
+
+@blp.route("/users/sessions")
+@requires("users.view", kinds=USER_KIND)
+@blp.response(200, s.TeamSessionOut(many=True))
+def list_team_sessions():
+    """Every team member's live sessions (where the team is signed in), newest first within each member; `current`
+    is the caller's own."""
+    here = current_principal().session_id
+    return [{"user_id": user.id, "username": user.username, "id": r.id, "created_at": r.created_at,
+             "last_seen_at": r.last_seen_at, "expires_at": r.expires_at, "ip": str(r.ip) if r.ip else None,
+             "user_agent": r.user_agent, "current": r.id == here, "impersonator": r.impersonator}
+            for user, r in team.live_sessions(db_session())]
+
+
+@blp.route("/users/<int:user_id>/sessions/<string:session_id>", methods=["DELETE"])
+@requires("users.admin", kinds=USER_KIND)
+@blp.response(204)
+def end_team_session(user_id, session_id):
+    """End one live session of a team member: that device is signed out at once (a lost phone, a shared computer).
+    404 when the member or the session is unknown, or the session has ended already."""
+    team.end_session(db_session(), team.member(db_session(), user_id).id, session_id)
 
 
 @blp.route("/users/<int:user_id>")

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from app.api.auth.schemas import SessionOut
 from app.services.auth.permissions import PERMISSIONS
 
 _permission = fields.String(validate=validate.OneOf(sorted(PERMISSIONS)))
@@ -80,3 +81,8 @@ class RoleOut(Schema):
 class PermissionOut(Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
+
+
+class TeamSessionOut(SessionOut):
+    user_id = fields.Integer(required=True)
+    username = fields.String(required=True)
