@@ -170,6 +170,13 @@ def bind(engine: Engine, **kwargs) -> TenantDirectory:
     return found
 
 
+def close_all() -> None:
+    """Stop every directory's listener: before its database goes away (the end of a test run), so that none is
+    left reconnecting to a database that no longer exists."""
+    for found in list(_directories.values()):
+        found.close()
+
+
 def directory() -> TenantDirectory:
     if _current is None:
         raise RuntimeError("the tenant registry is not bound to a database; call tenants.registry.bind()")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from app import clock, embedded  # here, in xdist's controller, BACKHAUL_CLOCK becomes the offset its workers inherit
 from app.config import Settings
 from app.db import Database, sqlalchemy_url
+from tenants import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = secrets.token_hex(4)
@@ -84,6 +85,7 @@ def database_url(server_urls):
         engine.dispose()
         yield url
     finally:
+        registry.close_all()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -135,8 +137,6 @@ def settings(test_env) -> Settings:
 
 @pytest.fixture(scope="session")
 def db(database_url) -> Database:
-    from tenants import registry
-
     database = Database.from_url(database_url, pool_size=5)
     directory = registry.bind(database.engine)
     _suite["engine"] = database.engine
@@ -154,8 +154,6 @@ def _registry_back_to_the_suite():
     """A CLI command run in a test binds the tenant registry to its own engine, which does not LISTEN; give
     the suite's (listening) one back after every test, so later tests see NOTIFY-driven cache drops."""
     yield
-    from tenants import registry
-
     engine = _suite.get("engine")
     if engine is not None and registry._current is not None and registry._current.engine is not engine:
         registry.bind(engine)
