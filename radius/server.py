@@ -33,6 +33,7 @@ from radius import packet as rp
 from radius.auth import AccessHandler
 from radius.dictionary import load as load_dictionary
 from radius.directory import MISS, directory_for
+from radius.heard import Heard
 from radius.nas import NasRegistry
 
 log = logging.getLogger("radius.server")
@@ -133,6 +134,7 @@ class RadiusServer:
         self.preload = preload  # subscribers to load into the caches at start (0: none)
         self.tune_gc = False  # a serving process of its own (radius/runner.py) sets it; tests' servers don't
         self.nas = NasRegistry(db)
+        self.heard = Heard(db, self.nas)
         self.directory = directory_for(db)
         self.access = AccessHandler(db, self.nas, self.directory, suspended_reseller=suspended_reseller)
         self.replies = ReplyCache(dup_window)
@@ -167,7 +169,9 @@ class RadiusServer:
             self.bind()
         self._stop.clear()
         self._threads = [threading.Thread(target=self._auth_loop, name="radius-auth", daemon=True),
-                         threading.Thread(target=self._acct_loop, name="radius-acct", daemon=True)]
+                         threading.Thread(target=self._acct_loop, name="radius-acct", daemon=True),
+                         threading.Thread(target=self.heard.keep_flushing, args=(self._stop,), name="radius-heard",
+                                          daemon=True)]
         for thread in self._threads:
             thread.start()
         threading.Thread(target=self._preload, name="radius-preload", daemon=True).start()
@@ -238,6 +242,8 @@ class RadiusServer:
             if exc.errno not in (errno.EAGAIN, errno.ENOBUFS, errno.EHOSTUNREACH, errno.ENETUNREACH):
                 raise
             self.stats["send failed"] += 1
+        else:
+            self.heard.note(target[0])
 
     def handle_auth(self, data: bytes, source, sock: socket.socket | None = None) -> bytes | None:
         """The reply to one datagram on the auth port, or None to drop it (or, given the socket, to answer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Identity, Integer, String, Text, event, inspect, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Identity, Integer, String, Text, event, inspect, text
 from sqlalchemy.dialects.postgresql import CIDR
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -38,6 +38,8 @@ class NasClient(PublicBase):
     coa_port: Mapped[int] = mapped_column(Integer, default=3799, server_default="3799")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     created_by: Mapped[str | None] = mapped_column(String(300))
+    # when the RADIUS service last answered it (radius/heard.py writes it, a minute at a time): None, never
+    last_heard_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # -- telling the RADIUS processes that a service changed ---------------------------------------------

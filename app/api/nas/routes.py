@@ -26,7 +26,8 @@ USER = ("user",)
 def nas_out(nas: NasClient) -> dict:
     return {"id": nas.id, "name": nas.name, "network": str(nas.network), "vendor": nas.vendor,
             "tenant_id": nas.tenant_id, "require_message_authenticator": nas.require_message_authenticator,
-            "coa_port": nas.coa_port, "created_at": nas.created_at, "created_by": nas.created_by}
+            "coa_port": nas.coa_port, "created_at": nas.created_at, "created_by": nas.created_by,
+            "last_heard_at": nas.last_heard_at}
 
 
 def _actor() -> str:

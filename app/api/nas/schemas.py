@@ -47,3 +47,5 @@ class NasOut(Schema):
     coa_port = fields.Integer(required=True)
     created_at = fields.DateTime()
     created_by = fields.String(allow_none=True)
+    last_heard_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the RADIUS service last answered it, to the minute; null: never"})

@@ -45,7 +45,8 @@ OWNER_FIELDS = {"tenant_id": "owner"}
 
 ROUTERS = TableSpec("nas", "NAS", (
     Column("owner", "Owner"), Column("name", "Name"), Column("network", "Address or network"),
-    Column("vendor", "Type"), Column("status", "Status"), Column("created_on", "Registered", type="date")))
+    Column("vendor", "Type"), Column("status", "Status"), Column("created_on", "Registered", type="date"),
+    Column("last_heard", "Last heard")))
 
 
 def _owners() -> dict[int, object]:
@@ -64,7 +65,10 @@ def _row(router, owners: dict) -> dict:
     return {"id": router.id, "owner": owner.code if owner else PLATFORM, "owner_name": owner.name if owner else None,
             "owned": owner is not None, "name": router.name, "network": shown_network(router.network),
             "vendor": VENDORS.get(router.vendor, router.vendor), "status": owner.status if owner else "Active",
-            "created_on": router.created_at.astimezone(UTC).date(), "router": router}
+            "created_on": router.created_at.astimezone(UTC).date(), "router": router,
+            # the file's value (UTC, to the minute); the page draws the time in the staff member's words
+            "last_heard": router.last_heard_at.astimezone(UTC).isoformat(timespec="minutes")
+            if router.last_heard_at else ""}
 
 
 def _failed(form) -> None:

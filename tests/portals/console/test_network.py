@@ -251,8 +251,9 @@ def test_the_list_exports_and_the_api_searches_the_same_way(app, client, db, dem
         exported = client.get(f"/console/nas?q={owner.code}&format=csv", headers={"Host": CONSOLE})
         assert exported.status_code == 200 and exported.headers["Cache-Control"] == "private, no-store"
         rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
-        assert rows[0] == ["Owner", "Name", "Address or network", "Type", "Status", "Registered"]
+        assert rows[0] == ["Owner", "Name", "Address or network", "Type", "Status", "Registered", "Last heard"]
         assert rows[1][:5] == [owner.code, "'=Kisumu link", first, "Cisco", "Active"]
+        assert rows[1][6] == ""  # RADIUS has not answered it yet
         assert not any("kisumu-secret" in cell for row in rows for cell in row)
         xlsx = client.get(f"/console/nas?q={owner.code}&format=xlsx", headers={"Host": CONSOLE})
         assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"

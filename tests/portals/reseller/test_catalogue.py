@@ -236,6 +236,7 @@ def test_a_nas_is_registered_and_its_secret_never_shown_back(page, live_server, 
     expect(page.get_by_text("The NAS is registered.")).to_be_visible()
     row = page.locator("tbody tr", has=page.get_by_text("Kilimani tower"))
     expect(row).to_contain_text("198.51.100.21")
+    expect(row.locator("td[data-label='Last heard']")).to_have_text("Never")  # RADIUS has not answered it yet
     assert "tower-secret-2026" not in page.content()
     look(page, "reseller-catalogue-nas")
     row.get_by_role("link", name="Change").click()
