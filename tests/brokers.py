@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from dramatiq import Worker
+
 import worker.broker
 
 
@@ -35,3 +37,15 @@ def bound_broker(redis_url: str, monkeypatch, name: str, actors: Iterable = (), 
         broker.flush_all()
         broker.client.delete(*broker.client.keys(f"{namespace}*") or ["-"])
         broker.close()
+
+
+@contextmanager
+def worker_running(broker, threads: int = 1) -> Iterator[Worker]:
+    """A Dramatiq worker in this process consuming `broker`'s queues while the block runs (a page that follows a
+    job waits for it inside the block)."""
+    runner = Worker(broker, worker_threads=threads, worker_timeout=100)
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()

@@ -17,6 +17,7 @@ from app.portals import report_views
 from app.portals.console import figures, figures_forms
 from app.services import demo as seed
 from app.services.reports import export, reports
+from tests.brokers import worker_running
 from tests.portals.console.console_rig import CONSOLE, add_line, reseller_with_customer, staff_client
 from tests.portals.rig import fetch
 from tests.portals.signin import sign_in_staff
@@ -171,7 +172,6 @@ def test_over_many_resellers_the_worker_writes_the_file_and_the_page_follows_it(
                                                                               look):
     """Past INLINE_TENANTS tenants the file is a job: its page waits for a worker, follows it without a reload, and
     offers the file, which is the one the request would have written; the page may be left and opened again."""
-    from dramatiq import Worker
 
     from app.services.reports import export_jobs, scope
     from app.services.reports.periods import DateRange
@@ -195,12 +195,8 @@ def test_over_many_resellers_the_worker_writes_the_file_and_the_page_follows_it(
     page.get_by_role("link", name="Download as CSV").click()  # asked again: the same job
     expect(page).to_have_url(job_page)
 
-    runner = Worker(export_broker, worker_threads=1, worker_timeout=100)
-    runner.start()
-    try:
+    with worker_running(export_broker):
         expect(region.get_by_role("heading", name="The file is ready")).to_be_visible(timeout=30_000)
-    finally:
-        runner.stop()
     look(page, "console-report-export-ready")
     with page.expect_download() as waiting:
         region.get_by_role("link", name="Download").click()

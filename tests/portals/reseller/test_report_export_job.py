@@ -11,12 +11,12 @@ import io
 from pathlib import Path
 
 import pytest
-from dramatiq import Worker
 from playwright.sync_api import expect
 
 from app.services import demo as seed
 from app.services.reports import export_jobs, scope
 from tenants.registry import directory
+from tests.brokers import worker_running
 from tests.portals.rig import fetch
 from tests.portals.signin import sign_in_team
 from tests.reports.conftest import export_broker  # noqa: F401 (a fixture)
@@ -67,12 +67,8 @@ def test_a_csv_over_the_sub_resellers_is_written_by_the_worker_and_followed(page
     page.get_by_role("link", name="Download as CSV").click()  # asked again: the same job, not a second pass
     expect(page).to_have_url(job_page)
 
-    runner = Worker(export_broker, worker_threads=1, worker_timeout=100)
-    runner.start()
-    try:
+    with worker_running(export_broker):
         expect(region.get_by_role("heading", name="The file is ready")).to_be_visible(timeout=30_000)
-    finally:
-        runner.stop()
     assert page.url == job_page  # followed in place, without a reload
     look(page, "reseller-report-export-ready")
     with page.expect_download() as waiting:
