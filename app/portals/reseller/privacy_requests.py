@@ -75,12 +75,16 @@ def index():
     return page("privacy/requests", form=form, table=tables.view(REQUESTS, state, rows, found.total))
 
 
-@requires("customers.delete", kinds=TEAM_KINDS)
-def detail(request_id: int):
+def _request(request_id: int):
+    """(the session, the request as this member may see it, its customer or None once deleted, whether it waits)."""
     session = db_session()
     found = deletion.get(session, request_id, _visible())
-    customer = _customer_of(found.customer_id)
-    waiting = found.status == "Requested"
+    return session, found, _customer_of(found.customer_id), found.status == "Requested"
+
+
+@requires("customers.delete", kinds=TEAM_KINDS)
+def detail(request_id: int):
+    session, found, customer, waiting = _request(request_id)
     answers = [{"href": url_for(endpoint, request_id=found.id), "label": label, "kind": kind}
                for endpoint, label, kind in ANSWERS if waiting and may_open(endpoint)]
     return page("privacy/request", found=found, customer=customer,
@@ -94,10 +98,7 @@ def detail(request_id: int):
 def _confirmation(which: str, request_id: int, form, *, status: int = 200):
     """The approve or decline page of a request, as it stands now (after a refusal too: then it may no longer
     wait, and the page says so instead of asking again)."""
-    session = db_session()
-    found = deletion.get(session, request_id, _visible())
-    customer = _customer_of(found.customer_id)
-    waiting = found.status == "Requested"
+    session, found, customer, waiting = _request(request_id)
     context = {"found": found, "customer": customer, "form": form, "waiting": waiting,
                "who": customer.display_name if customer and customer.display_name else found.portal_id}
     if which == "approve":
